@@ -1,0 +1,203 @@
+"""Reading and writing images, and the reference model card's pre/post-processing.
+
+Card pre-processing (``preprocess``): ``cv2.imread`` -> optional ``cv2.resize`` -> BGR to RGB ->
+HWC to CHW -> float32 -> /255 -> batch dim. Card post-processing (``postprocess``): squeeze ->
+clip [0, 1] -> x255 (clip 0..255, rounded) -> RGB back to BGR, HWC -> uint8. 16-bit images use 65535
+in place of 255; greyscale images have one channel throughout.
+
+Files are read as OpenCV reads them (``IMREAD_ANYDEPTH | IMREAD_ANYCOLOR``: 8/16-bit kept, grey
+stays grey, EXIF orientation applied, so the pixels are the upright photo). Images with an alpha
+channel are read with ``IMREAD_UNCHANGED`` (OpenCV applies no EXIF orientation there) and the alpha
+is passed through untouched. Outputs carry no EXIF, so what is written is the upright photo.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pnm")
+MAX_PIXELS = 250_000_000  # refuse to decode larger images (decompression bombs)
+os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(2**31))  # our own check is stricter
+
+import cv2  # noqa: E402  (after the env var above, which OpenCV reads on first decode)
+
+
+class ImageError(ValueError):
+    """An image that cannot be read or written; the message is one line for the user."""
+
+
+@dataclass
+class Image:
+    """A decoded image as OpenCV holds it: ``pixels`` is HW (grey) or HWC BGR, uint8 or uint16."""
+
+    pixels: np.ndarray
+    alpha: np.ndarray | None = None
+
+    @property
+    def max_value(self) -> int:
+        return 65535 if self.pixels.dtype == np.uint16 else 255
+
+
+def header_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height from a PNG or JPEG header, without decoding; None if unknown."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24 and data[12:16] == b"IHDR":
+        return struct.unpack(">II", data[16:24])
+    if data[:2] == b"\xff\xd8":
+        i = 2
+        while i + 9 < len(data):
+            if data[i] != 0xFF:
+                return None
+            marker = data[i + 1]
+            if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+                i += 2
+                continue
+            seg = struct.unpack(">H", data[i + 2 : i + 4])[0]
+            if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
+                h, w = struct.unpack(">HH", data[i + 5 : i + 9])
+                return w, h
+            i += 2 + seg
+    return None
+
+
+def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> Image:
+    """Decode ``path``; raise ``ImageError`` with a one-line reason when it cannot be used."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise ImageError(f"{p}: no such file") from None
+    except IsADirectoryError:
+        raise ImageError(f"{p}: is a folder, not an image") from None
+    except OSError as e:
+        raise ImageError(f"{p}: cannot read ({e.strerror or e})") from None
+    if not data:
+        raise ImageError(f"{p}: empty file (0 bytes)")
+    size = header_size(data)
+    if size is not None and size[0] * size[1] > max_pixels:
+        raise ImageError(f"{p}: {size[0]}x{size[1]} is too large to decode safely (limit {max_pixels:,} pixels)")
+    buf = np.frombuffer(data, np.uint8)
+    raw = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+    if raw is None:
+        raise ImageError(f"{p}: not a readable image (corrupt, truncated or unsupported format)")
+    if size is None and raw.shape[0] * raw.shape[1] > max_pixels:
+        raise ImageError(f"{p}: {raw.shape[1]}x{raw.shape[0]} is too large (limit {max_pixels:,} pixels)")
+    if _truncated(data, p.suffix.lower()):
+        raise ImageError(f"{p}: truncated file (image data ends early)")
+    if raw.dtype not in (np.uint8, np.uint16):
+        raise ImageError(f"{p}: unsupported sample type {raw.dtype} (8- and 16-bit images are supported)")
+    if raw.ndim == 3 and raw.shape[2] == 4:
+        return Image(np.ascontiguousarray(raw[..., :3]), np.ascontiguousarray(raw[..., 3]))
+    if raw.ndim == 3 and raw.shape[2] == 2:  # grey + alpha
+        return Image(np.ascontiguousarray(raw[..., 0]), np.ascontiguousarray(raw[..., 1]))
+    pix = cv2.imdecode(buf, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)  # applies EXIF orientation
+    if pix is None:
+        raise ImageError(f"{p}: not a readable image")
+    if pix.ndim == 3 and pix.shape[2] == 1:
+        pix = pix[..., 0]
+    return Image(pix)
+
+
+def _truncated(data: bytes, ext: str) -> bool:
+    """OpenCV decodes some truncated files with a warning only; check the end markers ourselves."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return b"IEND" not in data[-64:]
+    if data[:2] == b"\xff\xd8":
+        return b"\xff\xd9" not in data[-1024:]
+    return False
+
+
+def write_image(path: str | os.PathLike, image: Image, jpeg_quality: int = 95) -> None:
+    """Encode by the file's extension and write atomically (temp file in the same folder, rename)."""
+    p = Path(path)
+    pix = image.pixels
+    if image.alpha is not None:
+        pix = np.dstack([pix[..., None] if pix.ndim == 2 else pix, image.alpha])
+    ext = p.suffix.lower() or ".png"
+    params = [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality] if ext in (".jpg", ".jpeg") else []
+    if ext in (".jpg", ".jpeg") and pix.dtype == np.uint16:
+        pix = (pix // 257).astype(np.uint8)  # JPEG is 8-bit only
+    ok, enc = cv2.imencode(ext, pix, params)
+    if not ok:
+        raise ImageError(f"{p}: cannot encode as {ext}")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    except OSError as e:
+        raise ImageError(f"{p.parent}: cannot write there ({e.strerror or e})") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(enc.tobytes())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
+        os.replace(tmp, p)
+    except BaseException as e:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise ImageError(f"{p}: cannot write ({e.strerror or e})") from None
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def list_images(inputs: list[str]) -> list[Path]:
+    """Expand files, folders (non-recursive, sorted) and globs into image paths."""
+    import glob
+
+    out: list[Path] = []
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            found = sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in IMAGE_EXTS)
+            if not found:
+                raise ImageError(f"{p}: folder has no images ({', '.join(IMAGE_EXTS)})")
+            out += found
+        elif p.exists():
+            out.append(p)
+        elif any(c in item for c in "*?["):
+            found = sorted(Path(q) for q in glob.glob(item) if Path(q).is_file())
+            if not found:
+                raise ImageError(f"{item}: pattern matches no files")
+            out += found
+        else:
+            raise ImageError(f"{p}: no such file or folder")
+    return out
+
+
+# ---- the reference card's pre/post-processing ------------------------------------------------
+
+
+def preprocess(pixels: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
+    """Card pre-processing of an OpenCV array (HWC BGR or HW grey, uint8/uint16) to ``1xCxHxW``
+    float32 RGB in [0, 1]. ``size`` is (width, height) for the card's optional ``cv2.resize``."""
+    scale = 65535.0 if pixels.dtype == np.uint16 else 255.0
+    if size is not None:
+        pixels = cv2.resize(pixels, size)
+    if pixels.ndim == 2:
+        chw = pixels[None]
+    else:
+        chw = cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB).transpose(2, 0, 1)
+    return (chw.astype(np.float32) / scale)[None]
+
+
+def postprocess(output: np.ndarray, dtype: type = np.uint8) -> np.ndarray:
+    """Card post-processing of a ``1xCxHxW`` (or CxHxW) RGB float output to an OpenCV array."""
+    scale = 65535.0 if dtype == np.uint16 else 255.0
+    chw = np.squeeze(np.asarray(output, np.float32), 0) if output.ndim == 4 else np.asarray(output, np.float32)
+    chw = np.clip(np.round(np.clip(chw, 0.0, 1.0) * scale), 0, scale).astype(dtype)
+    if chw.shape[0] == 1:
+        return chw[0]
+    return np.ascontiguousarray(cv2.cvtColor(np.ascontiguousarray(chw.transpose(1, 2, 0)), cv2.COLOR_RGB2BGR))
+
+
+def to_rgb_float(pixels: np.ndarray) -> np.ndarray:
+    """HWC RGB float32 [0, 1] (grey replicated to three channels), for metrics and training data."""
+    x = preprocess(pixels)[0].transpose(1, 2, 0)
+    return np.repeat(x, 3, axis=2) if x.shape[2] == 1 else x

@@ -1,0 +1,147 @@
+"""Noise models: float in, float out, randomness only from a passed ``numpy.random.Generator``.
+
+Images are float32 arrays in [0, 1], shape ``HWC`` (or ``HW``). Every function returns
+``(noisy, valid)`` where ``valid`` is ``None`` or a float32 ``HW1`` mask of the pixels that carry
+signal (Bernoulli dropout); training multiplies the loss by the *target's* mask.
+
+Conventions (Lehtinen et al. 2018, section 3 and the NVlabs code):
+
+* ``gaussian:S`` -- additive N(0, S/255), S in 0..255 units. **Never clipped**: the L2 argument of
+  Noise2Noise needs zero-mean target noise, and clipping to [0, 1] makes it biased near black/white.
+* ``poisson:L`` -- ``poisson(L * x) / L``, the NVlabs ``poisson(L*(x+0.5))/L - 0.5`` moved from the
+  [-0.5, 0.5] to the [0, 1] convention; variance ``x / L``.
+* ``bernoulli:P`` -- each pixel dropped (set to 0) with probability P; the mask marks kept pixels.
+* ``impulse:P`` -- each pixel replaced with probability P by a uniformly random colour.
+* ``text:P`` -- random strings in random sizes, colours and positions until a fraction P of the
+  pixels is covered. The Hershey fonts ship inside OpenCV, so nothing depends on system fonts.
+
+A parameter is fixed (``gaussian:25``) or a range sampled uniformly per image
+(``gaussian:0-50``, the paper's "blind" training).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+Kind = Literal["gaussian", "poisson", "bernoulli", "impulse", "text"]
+KINDS: tuple[str, ...] = ("gaussian", "poisson", "bernoulli", "impulse", "text")
+_LIMITS = {"gaussian": (0.0, 255.0), "poisson": (0.0, 1e6), "bernoulli": (0.0, 1.0), "impulse": (0.0, 1.0), "text": (0.0, 0.95)}
+
+
+@dataclass(frozen=True)
+class NoiseConfig:
+    """A noise model and its parameter (fixed when ``low == high``, else sampled per image)."""
+
+    kind: Kind = "gaussian"
+    low: float = 25.0
+    high: float = 25.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown noise {self.kind!r}; choose one of {', '.join(KINDS)}")
+        lo, hi = _LIMITS[self.kind]
+        if not (lo <= self.low <= self.high <= hi):
+            raise ValueError(f"{self.kind} parameter must satisfy {lo:g} <= low <= high <= {hi:g}, got {self.low:g}-{self.high:g}")
+        if self.kind == "poisson" and self.low <= 0 and self.high <= 0:
+            raise ValueError("poisson lambda must be > 0")
+
+    @classmethod
+    def parse(cls, spec: str) -> NoiseConfig:
+        """Parse ``kind:value`` or ``kind:low-high`` (e.g. ``gaussian:25``, ``gaussian:0-50``)."""
+        kind, sep, value = spec.strip().partition(":")
+        if not sep or not value:
+            raise ValueError(f"noise must look like KIND:VALUE or KIND:LOW-HIGH (e.g. gaussian:25), got {spec!r}")
+        try:
+            parts = [float(v) for v in value.split("-")] if not value.startswith("-") else [float(value)]
+        except ValueError:
+            raise ValueError(f"noise parameter must be a number or LOW-HIGH, got {value!r}") from None
+        if len(parts) == 1:
+            parts *= 2
+        if len(parts) != 2:
+            raise ValueError(f"noise parameter must be a number or LOW-HIGH, got {value!r}")
+        return cls(kind, parts[0], parts[1])  # type: ignore[arg-type]
+
+    def __str__(self) -> str:
+        v = f"{self.low:g}" if self.low == self.high else f"{self.low:g}-{self.high:g}"
+        return f"{self.kind}:{v}"
+
+    def sample_param(self, rng: np.random.Generator) -> float:
+        return self.low if self.low == self.high else float(rng.uniform(self.low, self.high))
+
+
+def gaussian(x: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    """Additive Gaussian noise, ``sigma`` in 0..255 units, unclipped."""
+    # Drawn in 255 units then scaled, so `rng.normal(0, sigma, shape)` is the documented noise.
+    return (x + rng.normal(0.0, sigma, x.shape) / 255.0).astype(np.float32)
+
+
+def poisson(x: np.ndarray, lam: float, rng: np.random.Generator) -> np.ndarray:
+    """Poisson (shot) noise with ``lam`` photons at white; mean ``x``, variance ``x / lam``."""
+    lam = max(lam, 1e-3)
+    return (rng.poisson(lam * np.clip(x, 0.0, None)) / lam).astype(np.float32)
+
+
+def bernoulli(x: np.ndarray, p: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Multiplicative pixel dropout: each pixel is zeroed with probability ``p``."""
+    keep = (rng.random(x.shape[:2]) >= p).astype(np.float32)[..., None]
+    noisy = x * (keep if x.ndim == 3 else keep[..., 0])
+    return noisy.astype(np.float32), keep
+
+
+def impulse(x: np.ndarray, p: float, rng: np.random.Generator) -> np.ndarray:
+    """Random-valued impulse noise: a pixel is replaced with probability ``p`` by a random colour."""
+    hit = rng.random(x.shape[:2]) < p
+    out = x.copy()
+    out[hit] = rng.random((int(hit.sum()),) + x.shape[2:]).astype(np.float32)
+    return out.astype(np.float32)
+
+
+def text(x: np.ndarray, p: float, rng: np.random.Generator) -> np.ndarray:
+    """Overlay random strings until about a fraction ``p`` of the pixels is covered."""
+    import cv2
+
+    h, w = x.shape[:2]
+    out = np.ascontiguousarray(x, dtype=np.float32).copy()
+    if p <= 0:
+        return out
+    covered = np.zeros((h, w), np.uint8)
+    alphabet = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 "))
+    target = p * h * w
+    for _ in range(10_000):  # bounded: stops long before on any image of a few pixels or more
+        if covered.sum() >= target:
+            break
+        layer = np.zeros((h, w), np.uint8)
+        s = "".join(rng.choice(alphabet, size=int(rng.integers(3, 12))))
+        scale = float(rng.uniform(0.3, 1.5)) * max(min(h, w), 16) / 128
+        org = (int(rng.integers(-w // 4, w)), int(rng.integers(0, h + h // 4)))
+        thick = int(rng.integers(1, 3))
+        cv2.putText(layer, s, org, cv2.FONT_HERSHEY_SIMPLEX, scale, 255, thick, cv2.LINE_8)
+        m = layer > 0
+        if not m.any():
+            continue
+        colour = rng.random(x.shape[2:] if x.ndim == 3 else ()).astype(np.float32)
+        out[m] = colour
+        covered |= m
+    return out
+
+
+def add_noise(x: np.ndarray, cfg: NoiseConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
+    """Corrupt ``x`` (float32 [0, 1], HWC or HW) with ``cfg``; return ``(noisy, valid_mask_or_None)``."""
+    p = cfg.sample_param(rng)
+    if cfg.kind == "gaussian":
+        return gaussian(x, p, rng), None
+    if cfg.kind == "poisson":
+        return poisson(x, p, rng), None
+    if cfg.kind == "bernoulli":
+        return bernoulli(x, p, rng)
+    if cfg.kind == "impulse":
+        return impulse(x, p, rng), None
+    return text(x, p, rng), None
+
+
+def quantize(x: np.ndarray) -> np.ndarray:
+    """What saving to an 8-bit file does to a float image: clip to [0, 1] and round to 1/255."""
+    return (np.round(np.clip(x, 0.0, 1.0) * 255.0) / 255.0).astype(np.float32)

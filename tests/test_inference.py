@@ -1,0 +1,52 @@
+import cv2
+import numpy as np
+import pytest
+
+from conftest import DATA, need
+from noise2noise.inference import Denoiser, pad, run_padded, run_tiled
+
+
+def identity(x):
+    assert x.shape[-1] % 32 == 0 and x.shape[-2] % 32 == 0
+    return x.copy()
+
+
+def test_padding_reflects_and_crops_back():
+    x = np.random.default_rng(0).random((1, 3, 17, 31)).astype(np.float32)
+    p = pad(x)
+    assert p.shape == (1, 3, 32, 32)
+    assert np.array_equal(p[..., 17, :31], x[..., 15, :])  # reflect, not zeros
+    assert np.array_equal(run_padded(identity, x), x)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (7, 5), (17, 31), (33, 65), (200, 333)])
+def test_tiles_stitch_back_exactly(shape):
+    x = np.random.default_rng(1).random((1, 3) + shape).astype(np.float32)
+    y = run_tiled(identity, x, tile=64, overlap=16)
+    np.testing.assert_allclose(y, x, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (7, 5), (17, 31), (33, 65)])
+def test_tiny_and_odd_sizes_keep_their_size(tiny_weights, shape):
+    den = Denoiser.from_weights(str(tiny_weights))
+    for img in (np.zeros(shape + (3,), np.uint8), np.full(shape, 7, np.uint8), np.zeros(shape + (3,), np.uint16)):
+        out = den(img)
+        assert out.shape == img.shape and out.dtype == img.dtype
+
+
+def test_tiled_equals_whole_image_for_a_real_checkpoint(ref_ckpt):
+    img = cv2.imread(str(need(DATA / "test" / "Kodak24" / "kodim05.png")))[:320, :448]
+    noisy = np.clip(img + np.random.default_rng(0).normal(0, 25, img.shape), 0, 255).astype(np.uint8)
+    whole = Denoiser.from_weights(str(ref_ckpt), tile=0)(noisy).astype(int)
+    tiled_den = Denoiser.from_weights(str(ref_ckpt), tile=256, overlap=96)
+    assert tiled_den.tiles_for(320, 448) > 1
+    tiled = tiled_den(noisy).astype(int)
+    assert np.abs(tiled - whole).max() <= 1  # within 1/255
+
+
+def test_python_api_on_a_grey_image(tiny_weights, photo):
+    den = Denoiser.from_weights(str(tiny_weights))
+    grey = photo[..., 1]
+    assert den(grey).shape == grey.shape
+    with pytest.raises(ValueError, match="uint8/uint16"):
+        den(photo.astype(np.float32))
