@@ -1,0 +1,126 @@
+"""Training behaviour: it learns, it resumes after kill -9, and DDP ranks agree."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from noise2noise.train import TrainConfig, _Indices, learning_rate, train
+
+
+def make_images(folder: Path, n: int, size=(80, 96), seed=0) -> Path:
+    """Smooth synthetic scenes: gradients, discs and bars (structured, easy to denoise)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        h, w = size
+        y, x = np.mgrid[0:h, 0:w] / max(h, w)
+        img = np.stack([x, y, 1 - x * y], 2) * rng.uniform(0.3, 1.0, 3)
+        for _ in range(3):
+            cy, cx, r = rng.uniform(0, h), rng.uniform(0, w), rng.uniform(5, 20)
+            img[(np.mgrid[0:h, 0:w][0] - cy) ** 2 + (np.mgrid[0:h, 0:w][1] - cx) ** 2 < r * r] = rng.uniform(0, 1, 3)
+        cv2.imwrite(str(folder / f"s{i:02d}.png"), (img * 255).astype(np.uint8))
+    return folder
+
+
+def test_lr_schedule_ramps_down_to_zero():
+    cfg = TrainConfig(iterations=1000, lr=1e-3, rampdown=0.3)
+    assert learning_rate(cfg, 0) == learning_rate(cfg, 700) == 1e-3
+    assert 0 < learning_rate(cfg, 850) < 1e-3 and learning_rate(cfg, 1000) == pytest.approx(0)
+
+
+def test_ranks_draw_disjoint_samples():
+    a = list(_Indices(0, 5, 4, 0, 2))
+    b = list(_Indices(0, 5, 4, 1, 2))
+    assert len(a) == len(b) == 20 and not set(a) & set(b)
+    assert list(_Indices(3, 5, 4, 0, 2)) == a[12:]  # resuming continues the same stream
+
+
+@pytest.mark.parametrize("target", ["noisy"])
+def test_a_few_hundred_steps_raise_validation_psnr(tmp_path, target):
+    data = make_images(tmp_path / "train", 6)
+    val = make_images(tmp_path / "val", 2, seed=1)
+    s = train(data=[str(data)], val=[str(val)], out=str(tmp_path / "run"), arch="unet-compact", noise="gaussian:25",
+              target=target, iterations=300, batch=4, crop=32, lr=1e-3, val_every=300, ckpt_every=300, workers=0,
+              progress=False)  # fmt: skip
+    assert s["step"] == 300
+    assert s["best_val_psnr"] > s["noisy_val_psnr"] + 5, s
+    cfg = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert cfg["iterations"] == 300 and cfg["noise"] == "gaussian:25" and cfg["target"] == target
+    for f in ("state.pt", "latest.safetensors", "best.safetensors", "log.csv"):
+        assert (tmp_path / "run" / f).is_file()
+
+
+def test_resume_after_kill_9(tmp_path):
+    data = make_images(tmp_path / "train", 4)
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "noise2noise.cli", "train", "--data", str(data), "--out", str(run), "--arch", "unet-compact",
+           "--iterations", "60", "--batch", "2", "--crop", "32", "--ckpt-every", "10", "--val-every", "1000",
+           "--val-count", "1", "--workers", "0", "--quiet"]  # fmt: skip
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (run / "state.pt").exists():
+        time.sleep(0.2)
+    time.sleep(0.5)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    assert (run / "state.pt").exists(), p.stderr.read().decode()
+    killed_at = torch.load(run / "state.pt", weights_only=True)["step"]
+    assert 10 <= killed_at < 60
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout.strip().splitlines()[-1])["step"] == 60
+    assert torch.load(run / "state.pt", weights_only=True)["step"] == 60
+    steps = [int(line.split(",")[0]) for line in (run / "log.csv").read_text().splitlines()[1:]]
+    assert steps == sorted(steps) and steps[-1] == 60
+
+
+DDP_SCRIPT = textwrap.dedent(
+    """
+    import hashlib, os, sys, torch
+    torch.set_num_threads(1)
+    from noise2noise.train import train
+    import noise2noise.train as T
+    seen = []
+    orig = T._Indices.__iter__
+    def spy(self):
+        for i in orig(self):
+            seen.append(i)
+            yield i
+    T._Indices.__iter__ = spy
+    captured = {}
+    orig_ddp = torch.nn.parallel.DistributedDataParallel
+    def ddp(m, *a, **k):
+        captured["m"] = m
+        return orig_ddp(m, *a, **k)
+    torch.nn.parallel.DistributedDataParallel = ddp
+    train(data=[sys.argv[1]], out=sys.argv[2], arch="unet-compact", iterations=4, batch=2, crop=32, val_every=1000,
+          ckpt_every=1000, val_count=1, workers=0, progress=False)
+    h = hashlib.sha256(b"".join(v.numpy().tobytes() for v in captured["m"].state_dict().values())).hexdigest()
+    rank = os.environ["RANK"]
+    open(os.path.join(sys.argv[2], f"rank{rank}.txt"), "w").write(h + "\\n" + ",".join(map(str, seen)))
+    """
+)
+
+
+def test_torchrun_two_processes_agree_and_split_the_data(tmp_path):
+    data = make_images(tmp_path / "train", 4)
+    script = tmp_path / "ddp.py"
+    script.write_text(DDP_SCRIPT)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", "29577",
+                        str(script), str(data), str(tmp_path / "run")], capture_output=True, text=True, timeout=300, env=env)  # fmt: skip
+    assert r.returncode == 0, r.stderr[-2000:]
+    h0, s0 = (tmp_path / "run" / "rank0.txt").read_text().splitlines()
+    h1, s1 = (tmp_path / "run" / "rank1.txt").read_text().splitlines()
+    assert h0 == h1  # identical weights after the all-reduced steps
+    assert s0 and s1 and not set(s0.split(",")) & set(s1.split(","))  # each rank its own samples
