@@ -1,0 +1,87 @@
+"""Runners for exported models (ONNX Runtime, OpenVINO) and the conversion cache.
+
+Each runner is ``f(x: ndarray[1,C,H,W] float32) -> ndarray[1,C',H,W] float32``, the interface of
+``inference.run_padded``/``run_tiled``, so every backend shares the same pre/post-processing and
+tiling code. Heavy runtimes are imported inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .inference import Runner
+
+BACKENDS = ("torch", "onnxruntime", "openvino")
+
+
+def cache_dir() -> Path:
+    """Where converted models are kept (``$N2N_CACHE``, else ``~/.cache/noise2noise``)."""
+    d = Path(os.environ.get("N2N_CACHE", Path.home() / ".cache" / "noise2noise"))
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def onnxruntime_runner(path: str | os.PathLike, threads: int | None = None) -> Runner:
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    if threads:
+        opts.intra_op_num_threads = threads
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    name = sess.get_inputs()[0].name
+
+    def run(x: np.ndarray) -> np.ndarray:
+        return sess.run(None, {name: np.ascontiguousarray(x, np.float32)})[0]
+
+    return run
+
+
+def openvino_precision_supported(precision: str) -> bool:
+    """Whether this CPU computes ``precision`` natively in OpenVINO (bf16 needs AVX512-BF16/AMX)."""
+    import openvino as ov
+
+    caps = ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    return {"fp32": "FP32", "bf16": "BF16", "fp16": "FP16", "int8": "INT8"}[precision] in caps
+
+
+def openvino_runner(path: str | os.PathLike, precision: str = "fp32", threads: int | None = None) -> Runner:
+    """Compile an OpenVINO IR (or ONNX) file. ``precision`` is the inference precision hint:
+    ``fp32`` exact, ``bf16`` where the CPU has it (an error elsewhere, rather than a silent fp32)."""
+    import openvino as ov
+
+    core = ov.Core()
+    cfg: dict = {"PERFORMANCE_HINT": "LATENCY"}
+    if threads:
+        cfg["INFERENCE_NUM_THREADS"] = threads
+    if precision in ("bf16", "fp16"):
+        if not openvino_precision_supported(precision):
+            raise ValueError(f"this CPU has no native {precision} in OpenVINO (capabilities: "
+                             f"{', '.join(core.get_property('CPU', 'OPTIMIZATION_CAPABILITIES'))})")  # fmt: skip
+        cfg["INFERENCE_PRECISION_HINT"] = precision
+    else:
+        cfg["INFERENCE_PRECISION_HINT"] = "f32"
+    compiled = core.compile_model(core.read_model(str(path)), "CPU", cfg)
+    request = compiled.create_infer_request()
+
+    def run(x: np.ndarray) -> np.ndarray:
+        request.infer({0: np.ascontiguousarray(x, np.float32)})
+        return request.get_output_tensor(0).data.copy()
+
+    return run
+
+
+def runner_for_file(path: str | os.PathLike, backend: str | None = None, precision: str = "fp32") -> Runner:
+    """A runner for an exported file, the backend chosen by its suffix unless given."""
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"{p}: no such model file")
+    backend = backend or ("openvino" if p.suffix == ".xml" else "onnxruntime")
+    if backend == "onnxruntime":
+        return onnxruntime_runner(p)
+    if backend == "openvino":
+        return openvino_runner(p, precision)
+    raise ValueError(f"backend {backend!r} needs a checkpoint, not an exported file")
