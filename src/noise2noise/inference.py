@@ -121,12 +121,26 @@ class Denoiser:
 
     @classmethod
     def from_weights(cls, path: str | None = None, *, model: str | None = None, arch: str | None = None,
-                     device: str = "cpu", tile: int | None = None, overlap: int = DEFAULT_OVERLAP) -> Denoiser:  # fmt: skip
-        """From a checkpoint file (ours or a legacy ``.pt``) or a shipped model name (default)."""
+                     device: str = "cpu", tile: int | None = None, overlap: int = DEFAULT_OVERLAP,
+                     backend: str = "torch", precision: str = "fp32") -> Denoiser:  # fmt: skip
+        """From a checkpoint file (ours or a legacy ``.pt``), an exported ``.onnx``/``.xml`` file, or
+        a shipped model name (default). ``backend='auto'`` picks the fast CPU path (``deploy``)."""
         from .weights import DEFAULT_MODEL, load_weights, registry_path
 
+        if path is not None and str(path).endswith((".onnx", ".xml")):
+            from .backends import runner_for_file
+
+            be = None if backend in ("auto", "torch") else backend
+            return cls(runner_for_file(path, be, "fp32" if precision == "auto" else precision), 3, tile, overlap,
+                       {"backend": be or ("openvino" if str(path).endswith(".xml") else "onnxruntime")})  # fmt: skip
         ckpt = load_weights(path if path is not None else registry_path(model or DEFAULT_MODEL), arch=arch)
-        return cls(torch_runner(ckpt.model, device), ckpt.config.in_channels, tile, overlap, ckpt.meta)
+        if backend == "torch" and precision in ("fp32", "auto"):
+            runner, backend, precision = torch_runner(ckpt.model, device), "torch", "fp32"
+        else:
+            from .deploy import runner_for_checkpoint
+
+            runner, backend, precision = runner_for_checkpoint(ckpt, backend, precision, device)
+        return cls(runner, ckpt.config.in_channels, tile, overlap, {**ckpt.meta, "backend": backend, "precision": precision})
 
     def tiles_for(self, h: int, w: int) -> int:
         if self.resize:

@@ -1,0 +1,104 @@
+"""``n2n bench``: latency of each backend and precision, in the same run as eager fp32 PyTorch.
+
+Each configuration runs in its own subprocess so its peak RSS is its own. Per configuration:
+warm-up runs, then ``repeats`` timed runs; median and p90 latency, images/s, megapixels/s,
+effective GFLOP/s (the FLOPs counted by ``info.model_info`` divided by the median latency).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+CONFIGS = ("torch-fp32", "torch-fp32-cl", "onnxruntime-fp32", "openvino-fp32", "openvino-bf16")
+
+
+def parse_shapes(text: str) -> list[tuple[int, int, int, int]]:
+    out = []
+    for s in text.split(","):
+        parts = [int(v) for v in s.lower().split("x")]
+        if len(parts) == 3:
+            parts = [1] + parts
+        if len(parts) != 4 or min(parts) < 1:
+            raise ValueError(f"shape must be NxCxHxW or CxHxW, got {s!r}")
+        out.append(tuple(parts))  # type: ignore[arg-type]
+    return out
+
+
+def _runner(config: str, weights: str | None, model: str | None, files: dict[str, str]):
+    import torch
+
+    from .backends import runner_for_file
+    from .deploy import runner_for_checkpoint
+    from .weights import DEFAULT_MODEL, load_weights, registry_path
+
+    if config in files:
+        return runner_for_file(files[config]), None
+    ck = load_weights(weights if weights else registry_path(model or DEFAULT_MODEL))
+    backend, _, precision = config.partition("-")
+    if config == "torch-fp32-cl":
+        m = ck.model.eval().to(memory_format=torch.channels_last)
+
+        def run(x):
+            with torch.inference_mode():
+                return m(torch.from_numpy(x).contiguous(memory_format=torch.channels_last)).numpy()
+
+        return run, ck.model
+    return runner_for_checkpoint(ck, backend, precision.replace("-cl", ""))[0], ck.model
+
+
+def bench_one(config: str, shape: tuple[int, int, int, int], weights: str | None, model: str | None, files: dict[str, str],
+              warmup: int = 2, repeats: int = 10) -> dict:  # fmt: skip
+    """Time one configuration in this process (called in a subprocess by ``bench``)."""
+    import resource
+
+    from .info import model_info
+
+    run, net = _runner(config, weights, model, files)
+    x = np.random.default_rng(0).random(shape, dtype=np.float32)
+    for _ in range(warmup):
+        run(x)
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        run(x)
+        times.append(time.perf_counter() - t)
+    med, p90 = float(np.median(times)), float(np.percentile(times, 90))
+    n, c, h, w = shape
+    flops = model_info(net, (c, h, w))["flops"] * n if net is not None else None
+    return {"config": config, "shape": list(shape), "median_ms": med * 1e3, "p90_ms": p90 * 1e3, "images_per_s": n / med,
+            "megapixels_per_s": n * h * w / med / 1e6, "gflops_per_s": flops / med / 1e9 if flops else None,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "repeats": repeats}  # fmt: skip
+
+
+def bench(configs: list[str], shapes: list[tuple[int, int, int, int]], weights: str | None = None, model: str | None = None,
+          files: dict[str, str] | None = None, warmup: int = 2, repeats: int = 10, log=None) -> list[dict]:  # fmt: skip
+    """Run every configuration x shape in a fresh subprocess; adds ``speedup`` vs torch-fp32."""
+    rows = []
+    for shape in shapes:
+        for cfg in configs:
+            args = json.dumps({"config": cfg, "shape": shape, "weights": weights, "model": model, "files": files or {},
+                               "warmup": warmup, "repeats": repeats})  # fmt: skip
+            r = subprocess.run([sys.executable, "-m", "noise2noise.bench", args], capture_output=True, text=True)
+            if r.returncode != 0:
+                msg = (r.stderr.strip().splitlines() or ["failed"])[-1]
+                row = {"config": cfg, "shape": list(shape), "error": msg[:300]}
+            else:
+                row = json.loads(r.stdout.strip().splitlines()[-1])
+            rows.append(row)
+            if log:
+                log(row)
+        base = next((r for r in rows if r["config"] == "torch-fp32" and r["shape"] == list(shape) and "error" not in r), None)
+        for r in rows:
+            if base and r["shape"] == list(shape) and "error" not in r:
+                r["speedup_vs_torch_fp32"] = base["median_ms"] / r["median_ms"]
+    return rows
+
+
+if __name__ == "__main__":
+    a = json.loads(sys.argv[1])
+    print(json.dumps(bench_one(a["config"], tuple(a["shape"]), a["weights"], a["model"], a["files"], a["warmup"], a["repeats"])))
