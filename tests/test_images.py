@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
-from noise2noise.images import ImageError, Image, postprocess, preprocess, read_image, write_image
+from noise2noise.images import Image, ImageError, postprocess, preprocess, read_image, write_image
 
 
 def card_pre(bgr, size=None):

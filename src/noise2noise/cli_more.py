@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-
 from pathlib import Path
 
 EVAL_EXAMPLE = ("n2n eval ../shared/data/test/Kodak24 --noise gaussian:25 --protocol float --json k.json\n"

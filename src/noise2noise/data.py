@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .images import IMAGE_EXTS, ImageError, list_images, read_image, to_rgb_float
+from .images import IMAGE_EXTS, ImageError, list_images, read_image
 from .noise import NoiseConfig, add_noise, quantize
 
 
@@ -188,8 +188,3 @@ def load_scenes(folder: str | Path) -> list[list[np.ndarray]]:
 
 def load_clean(paths: list[Path]) -> list[np.ndarray]:
     return [load_rgb(p) for p in paths]
-
-
-def eval_image(pixels: np.ndarray) -> np.ndarray:
-    """HWC RGB float32 in [0, 1] for scoring, from an OpenCV array."""
-    return to_rgb_float(pixels)

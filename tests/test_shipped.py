@@ -1,0 +1,32 @@
+"""The models shipped inside the package: present, loadable offline, and the default of `n2n denoise`."""
+
+import json
+
+import cv2
+import numpy as np
+
+from conftest import DATA, need
+from noise2noise.cli import main
+from noise2noise.metrics import psnr
+from noise2noise.weights import DEFAULT_MODEL, REGISTRY, available_models, file_sha256, load_weights, registry_path
+
+
+def test_every_registry_entry_is_shipped_with_its_config():
+    assert set(available_models()) == set(REGISTRY)
+    for name in REGISTRY:
+        ck = load_weights(registry_path(name))
+        assert ck.config.arch == "unet" and ck.meta["noise"] == "gaussian:0-50"
+        assert ck.meta["training"]["target"] == ("noisy" if name.startswith("n2n") else "clean")
+        card = json.loads(registry_path(name).with_suffix(".json").read_text())
+        assert card["sha256"] == file_sha256(registry_path(name))
+
+
+def test_denoise_without_weights_uses_the_shipped_model_offline(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("N2N_CACHE", str(tmp_path / "cache"))
+    clean = cv2.imread(str(sorted(need(DATA / "test" / "CBSD68").glob("*.png"))[0]))[:128, :160]
+    noisy = np.clip(clean + np.random.default_rng(0).normal(0, 25, clean.shape), 0, 255).astype(np.uint8)
+    cv2.imwrite(str(tmp_path / "n.png"), noisy)
+    assert main(["denoise", str(tmp_path / "n.png"), "-o", str(tmp_path / "out"), "--quiet"]) == 0
+    out = cv2.imread(str(tmp_path / "out" / "n.png"))
+    assert psnr(out, clean) > psnr(noisy, clean) + 6
+    assert DEFAULT_MODEL in REGISTRY
