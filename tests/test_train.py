@@ -124,3 +124,46 @@ def test_torchrun_two_processes_agree_and_split_the_data(tmp_path):
     h1, s1 = (tmp_path / "run" / "rank1.txt").read_text().splitlines()
     assert h0 == h1  # identical weights after the all-reduced steps
     assert s0 and s1 and not set(s0.split(",")) & set(s1.split(","))  # each rank its own samples
+
+
+def test_loss_masks_and_variants():
+    from noise2noise.train import loss_fn
+
+    out = torch.tensor([[[[0.5, 1.0]]]])
+    tgt = torch.tensor([[[[0.0, 0.0]]]])
+    mask = torch.tensor([[[[1.0, 0.0]]]])  # the second pixel was dropped in the target
+    assert float(loss_fn("l2", out, tgt, mask, 0.0)) == pytest.approx(0.25)
+    assert float(loss_fn("l1", out, tgt, mask, 0.0)) == pytest.approx(0.5)
+    assert float(loss_fn("l0", out, tgt, mask, 0.0)) == pytest.approx(0.25, rel=1e-4)  # gamma = 2 at the start
+    assert float(loss_fn("l0", out, tgt, mask, 0.5)) == pytest.approx(0.5, rel=1e-4)  # gamma = 1 halfway
+    assert float(loss_fn("hdr", out, tgt, mask, 0.0)) == pytest.approx(0.25 / 0.51**2)
+
+
+def _pairs_and_scenes(tmp_path):
+    rng = np.random.default_rng(0)
+    pairs = tmp_path / "pairs"
+    (pairs / "noisy").mkdir(parents=True)
+    (pairs / "clean").mkdir()
+    scenes = tmp_path / "scenes"
+    for i in range(3):
+        clean = (rng.random((40, 48, 3)) * 255).astype(np.uint8)
+        noisy = np.clip(clean + rng.normal(0, 20, clean.shape), 0, 255).astype(np.uint8)
+        cv2.imwrite(str(pairs / "clean" / f"{i}.png"), clean)
+        cv2.imwrite(str(pairs / "noisy" / f"{i}.png"), noisy)
+        (scenes / f"scene{i}").mkdir(parents=True)
+        for k in range(3):
+            cap = np.clip(clean + rng.normal(0, 20, clean.shape), 0, 255).astype(np.uint8)
+            cv2.imwrite(str(scenes / f"scene{i}" / f"cap{k}.png"), cap)
+    return pairs, scenes
+
+
+@pytest.mark.parametrize("kind,loss,noise", [("pairs", "l2", None), ("scenes", "l1", None), ("synthetic", "l0", "impulse:0-0.5"),
+                                             ("synthetic", "hdr", "poisson:5-50"), ("synthetic", "l2", "bernoulli:0-0.9"),
+                                             ("synthetic", "l1", "text:0-0.3")])  # fmt: skip
+def test_every_data_source_and_loss_trains(tmp_path, kind, loss, noise):
+    pairs, scenes = _pairs_and_scenes(tmp_path)
+    data = make_images(tmp_path / "train", 3)
+    kw = {"pairs": str(pairs)} if kind == "pairs" else {"scenes": str(scenes)} if kind == "scenes" else {"noise": noise}
+    s = train(data=[str(data)], out=str(tmp_path / "run"), arch="unet-compact", loss=loss, iterations=4, batch=2, crop=32,
+              val_every=4, ckpt_every=4, val_count=1, workers=0, progress=False, **kw)  # fmt: skip
+    assert s["step"] == 4 and np.isfinite(s["best_val_psnr"])
