@@ -129,3 +129,17 @@ def test_reference_checkpoint_on_kodak24_through_n2n_eval(tmp_path, ref_ckpt, ca
     assert code == 0, err
     s = json.loads((tmp_path / "k.json").read_text())["summary"]
     assert abs(s["psnr"] - 31.50) <= 0.1 and abs(s["noisy_psnr"] - 20.44) <= 0.05, s
+
+
+@pytest.mark.parametrize("method", ["nlm", "bm3d"])
+def test_classic_baselines_beat_the_noisy_input(tmp_path, method, capsys):
+    if method == "bm3d":
+        pytest.importorskip("bm3d")
+    d = tmp_path / "smooth"
+    d.mkdir()
+    y, x = np.mgrid[0:64, 0:64]
+    cv2.imwrite(str(d / "a.png"), np.stack([x * 3, y * 3, (x + y) * 2], 2).astype(np.uint8))
+    code, _, err = run(capsys, "eval", d, "--method", method, "--noise", "gaussian:25", "--json", tmp_path / "b.json", "--quiet")
+    assert code == 0, err
+    s = json.loads((tmp_path / "b.json").read_text())["summary"]
+    assert s["psnr"] > s["noisy_psnr"] + 5
