@@ -21,5 +21,5 @@ for set in Kodak24 CBSD68; do
       --json $OUT/deploy-$set-${f%.*}.json --quiet
   done
 done
-n2n bench --shape 1x3x256x256,1x3x512x768 --file int8-kl=$EX/int8-kl.onnx --file int8-nncf=$EX/int8-nncf.xml \
+n2n bench --shape 1x3x256x256,1x3x512x768 --file int8-kl=$EX/int8-kl.onnx@openvino --file int8-nncf=$EX/int8-nncf.xml \
   --file fp16-onnx=$EX/fp16.onnx --json $OUT/bench.json

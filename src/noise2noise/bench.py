@@ -36,8 +36,9 @@ def _runner(config: str, weights: str | None, model: str | None, files: dict[str
     from .deploy import runner_for_checkpoint
     from .weights import DEFAULT_MODEL, load_weights, registry_path
 
-    if config in files:
-        return runner_for_file(files[config]), None
+    if config in files:  # PATH or PATH@BACKEND
+        path, _, backend = files[config].partition("@")
+        return runner_for_file(path, backend or None), None
     ck = load_weights(weights if weights else registry_path(model or DEFAULT_MODEL))
     backend, _, precision = config.partition("-")
     if config == "torch-fp32-cl":

@@ -39,7 +39,7 @@ def add_commands(sub, make, add_model_args) -> None:
     p.add_argument("--shape", default="1x3x256x256,1x3x512x768", help="comma-separated NxCxHxW (default: %(default)s)")
     p.add_argument("--configs", default="torch-fp32,torch-fp32-cl,onnxruntime-fp32,openvino-fp32,openvino-bf16",
                    help="comma-separated (default: %(default)s)")
-    p.add_argument("--file", action="append", default=[], metavar="NAME=PATH", help="also time an exported file under NAME (repeatable)")
+    p.add_argument("--file", action="append", default=[], metavar="NAME=PATH[@BACKEND]", help="also time an exported file under NAME, optionally in onnxruntime/openvino (repeatable)")
     p.add_argument("--repeats", type=int, default=10)
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--json", dest="json_out", help="write rows as JSON to FILE ('-' = stdout)")
@@ -128,8 +128,8 @@ def cmd_bench(args) -> int:
     files = {}
     for f in args.file:
         name, sep, path = f.partition("=")
-        if not sep or not Path(path).is_file():
-            raise ValueError(f"--file takes NAME=PATH of an existing file, got {f!r}")
+        if not sep or not Path(path.partition("@")[0]).is_file():
+            raise ValueError(f"--file takes NAME=PATH[@BACKEND] of an existing file, got {f!r}")
         files[name] = path
     configs = [c for c in args.configs.split(",") if c] + list(files)
 
