@@ -28,7 +28,7 @@ for run in map(Path, a.runs):
     ax[0].plot([int(r["step"]) for r in rows], [float(r["val_psnr"]) for r in rows], marker="o", ms=3, label=label)
     ax[1].plot([float(r["elapsed_s"]) / 60 for r in rows], [float(r["val_psnr"]) for r in rows], marker="o", ms=3, label=label)
 ax[0].set(xlabel="iteration", ylabel="PSNR (dB)", title=a.title)
-ax[1].set(xlabel="training time (CPU minutes, 1 thread each)", ylabel="PSNR (dB)", title="against time")
+ax[1].set(xlabel="wall-clock minutes (1 thread each, machine shared)", ylabel="PSNR (dB)", title="against time")
 for x in ax:
     x.grid(alpha=0.3)
     x.legend(fontsize=8)
