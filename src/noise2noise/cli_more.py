@@ -30,6 +30,7 @@ def add_commands(sub, make, add_model_args) -> None:
     p.add_argument("--table", nargs="?", const="-", help="print the card's Markdown table (and write it to FILE if given)")
     p.add_argument("--montage", help="folder for noisy | denoised | clean pictures")
     p.add_argument("--montage-images", nargs="+", help="image names for --montage (default: the first three)")
+    p.add_argument("--fid-model", help="TorchScript Inception feature file (local; enables FID, nothing is downloaded)")
     p.add_argument("--quiet", action="store_true")
 
 
@@ -76,12 +77,13 @@ def cmd_eval(args) -> int:
         args.noise, args.protocol = args.noise or "gaussian:25", "float"
     specs = _methods(args)
     results, config = evaluate(args.data, specs, args.noise, args.protocol, args.seed, args.limit, not args.quiet,
-                               args.montage, args.montage_images)  # fmt: skip
+                               args.montage, args.montage_images, args.fid_model)  # fmt: skip
     report = to_json(results, config, args.timing)
     print(f"{'method':<22}{'PSNR':>9}{'SSIM':>8}{'noisy PSNR':>12}{'noisy SSIM':>12}{'s/img':>8}   ({config['images']} images, {config['noise']}, {config['protocol']})")
     for r in results:
         s = r.summary()
-        print(f"{r.method:<22}{s['psnr']:>9.3f}{s['ssim']:>8.4f}{s['noisy_psnr']:>12.3f}{s['noisy_ssim']:>12.4f}{s['seconds_per_image']:>8.3f}")
+        fid = f"   FID {s['fid']:.3f}" if "fid" in s else ""
+        print(f"{r.method:<22}{s['psnr']:>9.3f}{s['ssim']:>8.4f}{s['noisy_psnr']:>12.3f}{s['noisy_ssim']:>12.4f}{s['seconds_per_image']:>8.3f}{fid}")
     if args.table:
         shape = "3x256x256" if config["kind"] == "sidd-blocks" else "whole image"
         rows = table_rows(results, specs, shape)

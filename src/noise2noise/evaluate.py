@@ -41,12 +41,15 @@ class MethodSpec:
 class EvalResult:
     method: str
     images: list[dict] = field(default_factory=list)
+    fid: float | None = None  # only with a local Inception feature file
 
     def summary(self) -> dict:
         keys = ("psnr", "ssim", "noisy_psnr", "noisy_ssim")
         s = {k: float(np.mean([im[k] for im in self.images])) for k in keys}
         s["seconds_per_image"] = float(np.mean([im["seconds"] for im in self.images]))
         s["count"] = len(self.images)
+        if self.fid is not None:
+            s["fid"] = self.fid
         return s
 
 
@@ -115,7 +118,7 @@ def bm3d_method(sigma: float | None) -> Method:
 
 def evaluate(data: str, methods: list[MethodSpec], noise: str | None = None, protocol: str = "float", seed: int = 0,
              limit: int | None = None, progress: bool = True, montage: str | None = None,
-             montage_images: list[str] | None = None) -> tuple[list[EvalResult], dict]:  # fmt: skip
+             montage_images: list[str] | None = None, fid_model: str | None = None) -> tuple[list[EvalResult], dict]:  # fmt: skip
     """Score each method on ``data``; returns per-method results and the resolved config."""
     if protocol not in ("float", "uint8"):
         raise ValueError(f"protocol must be 'float' or 'uint8', got {protocol!r}")
@@ -127,6 +130,13 @@ def evaluate(data: str, methods: list[MethodSpec], noise: str | None = None, pro
         raise ImageError(f"{data}: no images")
     items = es.items[:limit] if limit else es.items
     results = [EvalResult(m.name) for m in methods]
+    feat = None
+    if fid_model:
+        from .fid import FeatureNet
+
+        feat = FeatureNet(fid_model)
+        clean_feats: list[np.ndarray] = []
+        method_feats: list[list[np.ndarray]] = [[] for _ in methods]
     from tqdm import tqdm
 
     shots = []
@@ -144,8 +154,17 @@ def evaluate(data: str, methods: list[MethodSpec], noise: str | None = None, pro
             dt = time.perf_counter() - t
             r.images.append({**base, "psnr": psnr(out, clean), "ssim": ssim(out, clean), "seconds": dt})
             outs.append(out)
+        if feat is not None:
+            clean_feats.append(feat(clean))
+            for k, out in enumerate(outs):
+                method_feats[k].append(feat(out))
         if montage and (name in (montage_images or []) or (not montage_images and i < 3)):
             shots.append((name, nz, outs, clean, [r.images[-1]["psnr"] for r in results], base["noisy_psnr"]))
+    if feat is not None:
+        from .fid import fid_from_features
+
+        for r, fs in zip(results, method_feats):
+            r.fid = fid_from_features(fs, clean_feats)
     if montage and shots:
         from .montage import write_montages
 
