@@ -27,7 +27,7 @@ a = ap.parse_args()
 den = Denoiser.from_weights(a.weights, model=a.model, tile=0, backend="auto", precision="auto")
 noise = NoiseConfig("gaussian", a.sigma, a.sigma)
 acc = {p: {"mid": [0.0, 0], "ext": [0.0, 0], "all": [0.0, 0]} for p in ("float", "uint8")}
-for i, (name, clean, _) in enumerate(open_evalset(a.set, real=False)):
+for i, (_name, clean, _) in enumerate(open_evalset(a.set, real=False)):
     c = clean.astype(np.float64)
     mid = ((clean >= 0.2 * 255) & (clean <= 0.8 * 255)).all(axis=2)
     for proto in acc:

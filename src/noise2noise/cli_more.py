@@ -51,13 +51,9 @@ def _methods(args):
             args.tile = 0  # whole images, padded as inference pads them
             den = load_denoiser(args)
             name = Path(args.weights).stem if args.weights else (args.model or "default")
-            if args.weights and str(args.weights).endswith((".onnx", ".xml")):
-                params = flops = None
-            else:
-                from .weights import DEFAULT_MODEL, load_weights, registry_path
-
-                ck = load_weights(args.weights if args.weights else registry_path(args.model or DEFAULT_MODEL), arch=args.arch)
-                info = model_info(ck.model, (3, 256, 256))
+            params = flops = None
+            if den.model is not None:  # exported files carry no torch model to count
+                info = model_info(den.model, (3, 256, 256))
                 params, flops = info["params"], info["flops"]
             label = f"{name} [{den.meta.get('backend', 'torch')} {den.meta.get('precision', '')}]".replace(" ]", "]")
             specs.append(MethodSpec(label, model_method(den), params, flops))

@@ -118,6 +118,7 @@ class Denoiser:
     overlap: int = DEFAULT_OVERLAP
     meta: dict | None = None
     resize: tuple[int, int] | None = None  # (W, H): the card's fixed-shape path; output has this size
+    model: nn.Module | None = None  # the source network when built from a checkpoint (for info)
 
     @classmethod
     def from_weights(cls, path: str | None = None, *, model: str | None = None, arch: str | None = None,
@@ -140,7 +141,8 @@ class Denoiser:
             from .deploy import runner_for_checkpoint
 
             runner, backend, precision = runner_for_checkpoint(ckpt, backend, precision, device)
-        return cls(runner, ckpt.config.in_channels, tile, overlap, {**ckpt.meta, "backend": backend, "precision": precision})
+        meta = {**ckpt.meta, "backend": backend, "precision": precision}
+        return cls(runner, ckpt.config.in_channels, tile, overlap, meta, model=ckpt.model)
 
     def tiles_for(self, h: int, w: int) -> int:
         if self.resize:
