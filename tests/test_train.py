@@ -82,6 +82,14 @@ def test_resume_after_kill_9(tmp_path):
     assert torch.load(run / "state.pt", weights_only=True)["step"] == 60
     steps = [int(line.split(",")[0]) for line in (run / "log.csv").read_text().splitlines()[1:]]
     assert steps == sorted(steps) and steps[-1] == 60
+    assert json.loads((run / "config.json").read_text())["resumes"] == []  # same options: nothing changed
+    # The same command with a longer run continues from 60 and records what changed, and when.
+    longer = [*cmd[: cmd.index("--iterations") + 1], "70", *cmd[cmd.index("--iterations") + 2 :]]
+    r = subprocess.run(longer, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    cfg = json.loads((run / "config.json").read_text())
+    assert cfg["iterations"] == 70 and cfg["resumes"] == [{"step": 60, "changed": {"iterations": [60, 70]}}]
+    assert torch.load(run / "state.pt", weights_only=True)["step"] == 70
 
 
 DDP_SCRIPT = textwrap.dedent(

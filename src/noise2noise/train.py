@@ -215,6 +215,19 @@ def _plot(log_path: Path, png: Path) -> None:
     plt.close(fig)
 
 
+def _write_config(path: Path, cfg: dict, start: int) -> None:
+    """Write the resolved config. A resume that changes options (e.g. a longer ``iterations``)
+    records the step and the old -> new values under ``resumes``, so the folder says what was used."""
+    resumes: list = []
+    if start and path.exists():
+        old = json.loads(path.read_text())
+        resumes = old.pop("resumes", [])
+        changed = {k: [old.get(k), v] for k, v in cfg.items() if old.get(k) != v}
+        if changed:
+            resumes.append({"step": start, "changed": changed})
+    path.write_text(json.dumps({**cfg, "resumes": resumes}, indent=2))
+
+
 def train(cfg: TrainConfig | None = None, *, progress: bool = True, **overrides) -> dict:
     """Train (or resume) a denoiser. Returns a summary dict (steps, best validation PSNR, ...)."""
     cfg = cfg or TrainConfig(**overrides)
@@ -240,9 +253,8 @@ def train(cfg: TrainConfig | None = None, *, progress: bool = True, **overrides)
         model.load_state_dict(st["model"])
         opt.load_state_dict(st["optimizer"])
         start, best, elapsed = int(st["step"]), float(st["best"]), float(st.get("elapsed", 0.0))
-    cfg_dict = asdict(cfg)
     if rank == 0:
-        (out / "config.json").write_text(json.dumps({**cfg_dict, "world_size": world, "bf16": use_bf16}, indent=2))
+        _write_config(out / "config.json", {**asdict(cfg), "world_size": world, "bf16": use_bf16}, start)
 
     train_paths, val_paths = _split_validation(cfg)
     if cfg.pairs:
