@@ -64,7 +64,7 @@ def test_resume_after_kill_9(tmp_path):
     data = make_images(tmp_path / "train", 4)
     run = tmp_path / "run"
     cmd = [sys.executable, "-m", "noise2noise.cli", "train", "--data", str(data), "--out", str(run), "--arch", "unet-compact",
-           "--iterations", "60", "--batch", "2", "--crop", "32", "--ckpt-every", "10", "--val-every", "1000",
+           "--iterations", "60", "--batch", "2", "--crop", "32", "--ckpt-every", "10", "--keep-every", "30", "--val-every", "1000",
            "--val-count", "1", "--workers", "0", "--quiet"]  # fmt: skip
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 120
@@ -82,6 +82,7 @@ def test_resume_after_kill_9(tmp_path):
     assert torch.load(run / "state.pt", weights_only=True)["step"] == 60
     steps = [int(line.split(",")[0]) for line in (run / "log.csv").read_text().splitlines()[1:]]
     assert steps == sorted(steps) and steps[-1] == 60
+    assert sorted(p.name for p in (run / "snapshots").iterdir()) == ["step-0000030.safetensors", "step-0000060.safetensors"]
     assert json.loads((run / "config.json").read_text())["resumes"] == []  # same options: nothing changed
     # The same command with a longer run continues from 60 and records what changed, and when.
     longer = [*cmd[: cmd.index("--iterations") + 1], "70", *cmd[cmd.index("--iterations") + 2 :]]

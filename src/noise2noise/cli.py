@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--noise", default=d.noise, help="KIND:VALUE or KIND:LOW-HIGH (default: %(default)s)")
     p.add_argument("--target", default=d.target, choices=["noisy", "clean"])
     p.add_argument("--loss", default=d.loss, choices=["l2", "l1", "l0", "hdr"])
-    for name in ("iterations", "batch", "crop", "val_every", "ckpt_every", "seed", "workers", "val_count"):
+    for name in ("iterations", "batch", "crop", "val_every", "ckpt_every", "keep_every", "seed", "workers", "val_count"):
         p.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(d, name), help="(default: %(default)s)")
     for name in ("lr", "rampdown", "rampup", "input_quantize"):
         p.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(d, name), help="(default: %(default)s)")
@@ -158,7 +158,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                       target=args.target, loss=args.loss, iterations=args.iterations, batch=args.batch, crop=args.crop,
                       lr=args.lr, rampdown=args.rampdown, rampup=args.rampup, input_quantize=args.input_quantize,
                       val=args.val, val_count=args.val_count, val_noise=args.val_noise, val_every=args.val_every,
-                      ckpt_every=args.ckpt_every, seed=args.seed, workers=args.workers, precision=args.precision,
+                      ckpt_every=args.ckpt_every, keep_every=args.keep_every, seed=args.seed, workers=args.workers, precision=args.precision,
                       channels_last=not args.no_channels_last, device=args.device, max_minutes=args.max_minutes)  # fmt: skip
     summary = train(cfg, progress=not args.quiet)
     print(json.dumps(summary))

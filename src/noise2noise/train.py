@@ -18,6 +18,7 @@ import csv
 import json
 import math
 import os
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -61,6 +62,7 @@ class TrainConfig:
     val_noise: str = "gaussian:25"
     val_every: int = 500
     ckpt_every: int = 250
+    keep_every: int = 0  # keep snapshots/step-NNNNNNN.safetensors at checkpoints that are multiples (0 = off)
     seed: int = 0
     workers: int = 1
     precision: str = "auto"  # auto | fp32 | bf16 (autocast; auto = bf16 only where the CPU has it)
@@ -82,6 +84,8 @@ class TrainConfig:
         for k in ("iterations", "batch", "crop", "val_every", "ckpt_every"):
             if getattr(self, k) < 1:
                 raise ValueError(f"{k} must be >= 1")
+        if self.keep_every < 0:
+            raise ValueError("keep_every must be >= 0")
         if self.crop % 32:
             raise ValueError(f"crop must be a multiple of 32, got {self.crop}")
         NoiseConfig.parse(self.noise), NoiseConfig.parse(self.val_noise)
@@ -288,6 +292,9 @@ def train(cfg: TrainConfig | None = None, *, progress: bool = True, **overrides)
         meta = {"noise": cfg.noise, "training": {"target": cfg.target, "loss": cfg.loss, "step": step,
                 "iterations": cfg.iterations, "best_val_psnr": best, "val_noise": cfg.val_noise, "seconds": round(elapsed)}}  # fmt: skip
         save_weights(out / "latest.safetensors", model, mcfg, meta)
+        if cfg.keep_every and step % cfg.keep_every == 0:  # for PSNR-vs-training-time curves on test sets
+            (out / "snapshots").mkdir(exist_ok=True)
+            shutil.copyfile(out / "latest.safetensors", out / "snapshots" / f"step-{step:07d}.safetensors")
 
     bar = None
     if progress and rank == 0:
