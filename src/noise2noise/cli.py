@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 EXAMPLES = {
@@ -86,10 +87,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--noise", default=d.noise, help="KIND:VALUE or KIND:LOW-HIGH (default: %(default)s)")
     p.add_argument("--target", default=d.target, choices=["noisy", "clean"])
     p.add_argument("--loss", default=d.loss, choices=["l2", "l1", "l0", "hdr"])
+    helps = {"ckpt_every": "checkpoint (resumable state + latest.safetensors) every N steps",
+             "keep_every": "also keep snapshots/step-N.safetensors at checkpoints that are multiples of N (0 = off)",
+             "val_count": "held-out training images for validation when --val is not given",
+             "lr": "Adam learning rate", "rampdown": "last fraction of the run on the paper's cosine ramp-down",
+             "rampup": "first fraction of the run on a linear warm-up",
+             "input_quantize": "probability that a training input is clipped and rounded to 8 bits like a file"}  # fmt: skip
     for name in ("iterations", "batch", "crop", "val_every", "ckpt_every", "keep_every", "seed", "workers", "val_count"):
-        p.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(d, name), help="(default: %(default)s)")
+        p.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(d, name), help=helps.get(name, "") + " (default: %(default)s)")
     for name in ("lr", "rampdown", "rampup", "input_quantize"):
-        p.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(d, name), help="(default: %(default)s)")
+        p.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(d, name), help=helps.get(name, "") + " (default: %(default)s)")
     p.add_argument("--val", nargs="+", help="validation folders (default: held-out training images)")
     p.add_argument("--val-noise", default=d.val_noise)
     p.add_argument("--precision", default=d.precision, choices=["auto", "fp32", "bf16"])
@@ -161,7 +168,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                       ckpt_every=args.ckpt_every, keep_every=args.keep_every, seed=args.seed, workers=args.workers, precision=args.precision,
                       channels_last=not args.no_channels_last, device=args.device, max_minutes=args.max_minutes)  # fmt: skip
     summary = train(cfg, progress=not args.quiet)
-    print(json.dumps(summary))
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, one summary (rank 0's)
+        print(json.dumps(summary))
     return 0
 
 

@@ -349,7 +349,7 @@ def train(cfg: TrainConfig | None = None, *, progress: bool = True, **overrides)
         bar.close()
     if logf:
         logf.close()
-    summary = {"step": step, "iterations": cfg.iterations, "best_val_psnr": best, "stopped_early": stopped_early,
+    summary = {"step": step, "iterations": cfg.iterations, "best_val_psnr": best if math.isfinite(best) else None, "stopped_early": stopped_early,
                "seconds": round(elapsed, 1), "noisy_val_psnr": validator.noisy_psnr if validator else None, "out": str(out)}  # fmt: skip
     if world > 1:
         torch.distributed.barrier()
