@@ -2,6 +2,7 @@
 # The deployment table of the README: the shipped model exported at each precision, scored on
 # Kodak24 and CBSD68 (gaussian:25, float protocol), and timed on a 768x512 image.
 #   bash benchmarks/deploy_table.sh            (from the repository root, in the .venv)
+#   BENCH=0 bash benchmarks/deploy_table.sh    (skip the timing run)
 set -euo pipefail
 OUT=${OUT:-docs/results}
 EX=${EX:-.cache/export}
@@ -21,5 +22,6 @@ for set in Kodak24 CBSD68; do
       --json $OUT/deploy-$set-${f%.*}.json --quiet
   done
 done
+[ "${BENCH:-1}" = 0 ] && exit 0  # BENCH=0: quality only (timings depend on the architecture, not the weights)
 n2n bench --shape 1x3x256x256,1x3x512x768 --file int8-kl=$EX/int8-kl.onnx@openvino --file int8-nncf=$EX/int8-nncf.xml \
   --file fp16-onnx=$EX/fp16.onnx --json $OUT/bench.json
