@@ -32,7 +32,9 @@ for i, (_name, clean, _) in enumerate(open_evalset(a.set, real=False)):
     mid = ((clean >= 0.2 * 255) & (clean <= 0.8 * 255)).all(axis=2)
     for proto in acc:
         x = noisy_inputs(clean, None, noise, proto, i, 0)
-        y = to_u8(den.run_array(np.ascontiguousarray(x.transpose(2, 0, 1))[None])[0].transpose(1, 2, 0)).astype(np.float64)
+        y = to_u8(den.run_array(np.ascontiguousarray(x.transpose(2, 0, 1))[None])[0].transpose(1, 2, 0)).astype(
+            np.float64
+        )
         se = ((y - c) ** 2).sum(axis=2)
         for k, m in (("mid", mid), ("ext", ~mid), ("all", np.ones_like(mid))):
             acc[proto][k][0] += float(se[m].sum())

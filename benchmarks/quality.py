@@ -25,8 +25,14 @@ ap.add_argument("--backend", default="auto")
 ap.add_argument("--out", default="docs/results/quality.json")
 a = ap.parse_args()
 
-specs = [MethodSpec(m, model_method(Denoiser.from_weights(model=m, tile=0, backend=a.backend, precision="auto"))) for m in a.models]
-specs += [MethodSpec(Path(w).stem, model_method(Denoiser.from_weights(w, tile=0, backend=a.backend, precision="auto"))) for w in a.weights]
+specs = [
+    MethodSpec(m, model_method(Denoiser.from_weights(model=m, tile=0, backend=a.backend, precision="auto")))
+    for m in a.models
+]
+specs += [
+    MethodSpec(Path(w).stem, model_method(Denoiser.from_weights(w, tile=0, backend=a.backend, precision="auto")))
+    for w in a.weights
+]
 rows = []
 for s in a.sets:
     for sigma in a.sigmas:
@@ -42,6 +48,16 @@ print("|---|---|---:|---:|---:|---:|")
 for m in [sp.name for sp in specs]:
     for s in a.sets:
         for sigma in a.sigmas:
-            f = next(r for r in rows if r["model"] == m and r["set"] == s and r["sigma"] == sigma and r["protocol"] == "float")
-            u = next(r for r in rows if r["model"] == m and r["set"] == s and r["sigma"] == sigma and r["protocol"] == "uint8")
-            print(f"| {m} | {s} | {sigma} | {f['psnr']:.2f} / {f['ssim']:.4f} | {u['psnr']:.2f} / {u['ssim']:.4f} | {f['noisy_psnr']:.2f} |")
+            f = next(
+                r
+                for r in rows
+                if r["model"] == m and r["set"] == s and r["sigma"] == sigma and r["protocol"] == "float"
+            )
+            u = next(
+                r
+                for r in rows
+                if r["model"] == m and r["set"] == s and r["sigma"] == sigma and r["protocol"] == "uint8"
+            )
+            print(
+                f"| {m} | {s} | {sigma} | {f['psnr']:.2f} / {f['ssim']:.4f} | {u['psnr']:.2f} / {u['ssim']:.4f} | {f['noisy_psnr']:.2f} |"
+            )

@@ -1,6 +1,6 @@
 """Training throughput of the paper U-Net (batch 16 of 64x64): fp32, channels_last, bf16 autocast.
 
-    python benchmarks/train_throughput.py
+python benchmarks/train_throughput.py
 """
 
 import time

@@ -24,8 +24,15 @@ if ck.meta["training"]["step"] != cfg["iterations"]:
     sys.exit(f"{run}: training is not finished ({ck.meta['training']['step']}/{cfg['iterations']})")
 dst.parent.mkdir(parents=True, exist_ok=True)
 shutil.copyfile(src, dst)
-card = {"name": name, "file": dst.name, "sha256": file_sha256(dst), "arch": ck.config.arch, "noise": ck.meta["noise"],
-        "training": ck.meta["training"], "run_config": {k: v for k, v in cfg.items() if k != "out"},
-        "license": "MIT (weights trained by this project on ../shared/data/train: ImageNet500 + CBSD432, research use)"}
+card = {
+    "name": name,
+    "file": dst.name,
+    "sha256": file_sha256(dst),
+    "arch": ck.config.arch,
+    "noise": ck.meta["noise"],
+    "training": ck.meta["training"],
+    "run_config": {k: v for k, v in cfg.items() if k != "out"},
+    "license": "MIT (weights trained by this project on ../shared/data/train: ImageNet500 + CBSD432, research use)",
+}
 dst.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
 print(f"shipped {name}: {dst} sha256 {card['sha256'][:16]}")

@@ -102,7 +102,9 @@ def test_bad_checkpoints_and_outputs(tmp_path, tiny_weights, photo, capsys, ref_
     (tmp_path / "file").write_text("x")
     code, _, err = run(capsys, "denoise", tmp_path / "a.png", "-o", tmp_path / "file", "--weights", tiny_weights)
     assert code != 0 and "not a folder" in err
-    code, _, err = run(capsys, "denoise", tmp_path / "a.png", "-o", tmp_path / "file" / "sub", "--weights", tiny_weights)
+    code, _, err = run(
+        capsys, "denoise", tmp_path / "a.png", "-o", tmp_path / "file" / "sub", "--weights", tiny_weights
+    )
     assert code != 0 and "cannot create output folder" in err
     if os.geteuid() != 0:  # root can write anywhere
         ro = tmp_path / "ro"

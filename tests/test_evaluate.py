@@ -70,14 +70,35 @@ def test_sidd_mat_v5_and_v73_and_medium_layout(tmp_path, tiny_weights, capsys):
             f.write(b"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: test HDF5 schema 1.00 .")
     reports = []
     for folder in (v5, v73):
-        code, _, err = run(capsys, "eval", folder, "--weights", tiny_weights, "--method", "noisy", "--json", tmp_path / "s.json", "--quiet")
+        code, _, err = run(
+            capsys,
+            "eval",
+            folder,
+            "--weights",
+            tiny_weights,
+            "--method",
+            "noisy",
+            "--json",
+            tmp_path / "s.json",
+            "--quiet",
+        )
         assert code == 0, err
         reports.append(json.loads((tmp_path / "s.json").read_text()))
     assert reports[0]["summary"] == reports[1]["summary"] and len(reports[0]["images"]) == 6
-    expected = np.mean([10 * np.log10(255**2 / np.mean((gt.reshape(-1, 32, 32, 3)[i].astype(float) - noisy.reshape(-1, 32, 32, 3)[i]) ** 2)) for i in range(6)])
+    expected = np.mean(
+        [
+            10
+            * np.log10(
+                255**2 / np.mean((gt.reshape(-1, 32, 32, 3)[i].astype(float) - noisy.reshape(-1, 32, 32, 3)[i]) ** 2)
+            )
+            for i in range(6)
+        ]
+    )
     assert reports[0]["summary"]["psnr"] == pytest.approx(expected)
     # the card's preset: GT blocks with synthetic Gaussian noise instead of the real noisy blocks
-    code, _, err = run(capsys, "eval", v5, "--weights", tiny_weights, "--preset", "card", "--json", tmp_path / "c.json", "--quiet")
+    code, _, err = run(
+        capsys, "eval", v5, "--weights", tiny_weights, "--preset", "card", "--json", tmp_path / "c.json", "--quiet"
+    )
     assert code == 0, err
     assert json.loads((tmp_path / "c.json").read_text())["config"]["noise"] == "gaussian:25"
     # SIDD-Medium layout
@@ -86,7 +107,9 @@ def test_sidd_mat_v5_and_v73_and_medium_layout(tmp_path, tiny_weights, capsys):
     for i in range(2):
         cv2.imwrite(str(med / f"0001_GT_SRGB_01{i}.PNG"), gt[0, i])
         cv2.imwrite(str(med / f"0001_NOISY_SRGB_01{i}.PNG"), noisy[0, i])
-    code, _, err = run(capsys, "eval", tmp_path / "medium", "--weights", tiny_weights, "--json", tmp_path / "m.json", "--quiet")
+    code, _, err = run(
+        capsys, "eval", tmp_path / "medium", "--weights", tiny_weights, "--json", tmp_path / "m.json", "--quiet"
+    )
     assert code == 0, err
     assert json.loads((tmp_path / "m.json").read_text())["config"]["kind"] == "sidd-medium"
 
@@ -116,7 +139,18 @@ def test_bad_eval_inputs(tmp_path, clean_dir, tiny_weights, photo, capsys):
 
 
 def test_montage_is_written(tmp_path, clean_dir, tiny_weights, capsys):
-    code, _, err = run(capsys, "eval", clean_dir, "--weights", tiny_weights, "--noise", "gaussian:25", "--montage", tmp_path / "m", "--quiet")
+    code, _, err = run(
+        capsys,
+        "eval",
+        clean_dir,
+        "--weights",
+        tiny_weights,
+        "--noise",
+        "gaussian:25",
+        "--montage",
+        tmp_path / "m",
+        "--quiet",
+    )
     assert code == 0, err
     pics = sorted((tmp_path / "m").glob("*.png"))
     assert len(pics) == 3 and cv2.imread(str(pics[0])).shape[1] == 3 * 40
@@ -139,7 +173,9 @@ def test_classic_baselines_beat_the_noisy_input(tmp_path, method, capsys):
     d.mkdir()
     y, x = np.mgrid[0:64, 0:64]
     cv2.imwrite(str(d / "a.png"), np.stack([x * 3, y * 3, (x + y) * 2], 2).astype(np.uint8))
-    code, _, err = run(capsys, "eval", d, "--method", method, "--noise", "gaussian:25", "--json", tmp_path / "b.json", "--quiet")
+    code, _, err = run(
+        capsys, "eval", d, "--method", method, "--noise", "gaussian:25", "--json", tmp_path / "b.json", "--quiet"
+    )
     assert code == 0, err
     s = json.loads((tmp_path / "b.json").read_text())["summary"]
     assert s["psnr"] > s["noisy_psnr"] + 5

@@ -18,7 +18,9 @@ pytest.importorskip("openvino")
 
 
 def real_input(size=(192, 256), sigma=25, index=0):
-    rgb = cv2.cvtColor(cv2.imread(str(need(DATA / "test" / "Kodak24" / f"kodim{index + 1:02d}.png"))), cv2.COLOR_BGR2RGB)
+    rgb = cv2.cvtColor(
+        cv2.imread(str(need(DATA / "test" / "Kodak24" / f"kodim{index + 1:02d}.png"))), cv2.COLOR_BGR2RGB
+    )
     rgb = rgb[: size[0], : size[1]]
     x = (rgb + np.random.default_rng(index).normal(0, sigma, rgb.shape)) / 255
     return x.astype(np.float32).transpose(2, 0, 1)[None], rgb
@@ -59,7 +61,10 @@ def test_int8_methods_stay_within_their_drop(tmp_path, ref_ckpt, capsys):
     inputs = [real_input((128, 192), index=i) for i in range(3)]
 
     def score(runner):
-        outs = [np.clip(np.round(run_padded(runner, x)[0].transpose(1, 2, 0) * 255), 0, 255).astype(np.uint8) for x, _ in inputs]
+        outs = [
+            np.clip(np.round(run_padded(runner, x)[0].transpose(1, 2, 0) * 255), 0, 255).astype(np.uint8)
+            for x, _ in inputs
+        ]
         return np.mean([psnr(o, c) for o, (_, c) in zip(outs, inputs)])
 
     ref = score(torch_runner(model))
@@ -79,10 +84,25 @@ def test_int8_methods_stay_within_their_drop(tmp_path, ref_ckpt, capsys):
 
 def test_backends_through_denoise_match_torch(tmp_path, ref_ckpt, capsys):
     x, rgb = real_input((96, 128))
-    cv2.imwrite(str(tmp_path / "n.png"), cv2.cvtColor(np.clip(np.round(x[0].transpose(1, 2, 0) * 255), 0, 255).astype(np.uint8), cv2.COLOR_RGB2BGR))
+    cv2.imwrite(
+        str(tmp_path / "n.png"),
+        cv2.cvtColor(np.clip(np.round(x[0].transpose(1, 2, 0) * 255), 0, 255).astype(np.uint8), cv2.COLOR_RGB2BGR),
+    )
     outs = {}
     for be in ("torch", "onnxruntime", "openvino"):
-        code = main(["denoise", str(tmp_path / "n.png"), "-o", str(tmp_path / be), "--weights", str(ref_ckpt), "--backend", be, "--quiet"])
+        code = main(
+            [
+                "denoise",
+                str(tmp_path / "n.png"),
+                "-o",
+                str(tmp_path / be),
+                "--weights",
+                str(ref_ckpt),
+                "--backend",
+                be,
+                "--quiet",
+            ]
+        )
         assert code == 0, capsys.readouterr().err
         outs[be] = cv2.imread(str(tmp_path / be / "n.png")).astype(int)
     assert np.abs(outs["onnxruntime"] - outs["torch"]).max() <= 1
@@ -97,4 +117,9 @@ def test_bench_json_on_a_tiny_shape(tmp_path, tiny_weights, capsys):
     rows = json.loads(out.read_text())
     assert [r["config"] for r in rows] == ["torch-fp32", "onnxruntime-fp32", "openvino-fp32"]
     for r in rows:
-        assert r["median_ms"] > 0 and r["p90_ms"] >= r["median_ms"] and r["peak_rss_mb"] > 0 and "speedup_vs_torch_fp32" in r
+        assert (
+            r["median_ms"] > 0
+            and r["p90_ms"] >= r["median_ms"]
+            and r["peak_rss_mb"] > 0
+            and "speedup_vs_torch_fp32" in r
+        )

@@ -36,6 +36,18 @@ def test_fid_in_eval_with_a_local_feature_file(tmp_path, tiny_weights, capsys):
                  "--json", str(tmp_path / "r.json"), "--quiet"])  # fmt: skip
     assert code == 0, capsys.readouterr().err
     assert json.loads((tmp_path / "r.json").read_text())["summary"]["fid"] > 0
-    code = main(["eval", str(d), "--method", "noisy", "--noise", "gaussian:25", "--fid-model", str(tmp_path / "none.pt"), "--quiet"])
+    code = main(
+        [
+            "eval",
+            str(d),
+            "--method",
+            "noisy",
+            "--noise",
+            "gaussian:25",
+            "--fid-model",
+            str(tmp_path / "none.pt"),
+            "--quiet",
+        ]
+    )
     err = capsys.readouterr().err
     assert code != 0 and "nothing is downloaded" in err and len(err.strip().splitlines()) == 1

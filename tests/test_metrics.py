@@ -26,5 +26,7 @@ def test_ssim_equals_skimage_matlab_settings():
                                             data_range=255, channel_axis=-1)  # fmt: skip
             assert abs(ssim(clean, noisy) - ref) < 1e-4
     g = clean[..., 0]
-    ref = skm.structural_similarity(g, g // 2, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255)
+    ref = skm.structural_similarity(
+        g, g // 2, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255
+    )
     assert abs(ssim(g, g // 2) - ref) < 1e-4

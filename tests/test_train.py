@@ -82,7 +82,10 @@ def test_resume_after_kill_9(tmp_path):
     assert torch.load(run / "state.pt", weights_only=True)["step"] == 60
     steps = [int(line.split(",")[0]) for line in (run / "log.csv").read_text().splitlines()[1:]]
     assert steps == sorted(steps) and steps[-1] == 60
-    assert sorted(p.name for p in (run / "snapshots").iterdir()) == ["step-0000030.safetensors", "step-0000060.safetensors"]
+    assert sorted(p.name for p in (run / "snapshots").iterdir()) == [
+        "step-0000030.safetensors",
+        "step-0000060.safetensors",
+    ]
     assert json.loads((run / "config.json").read_text())["resumes"] == []  # same options: nothing changed
     # The same command with a longer run continues from 60 and records what changed, and when.
     longer = [*cmd[: cmd.index("--iterations") + 1], "70", *cmd[cmd.index("--iterations") + 2 :]]

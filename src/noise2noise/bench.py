@@ -93,7 +93,9 @@ def bench(configs: list[str], shapes: list[tuple[int, int, int, int]], weights: 
             rows.append(row)
             if log:
                 log(row)
-        base = next((r for r in rows if r["config"] == "torch-fp32" and r["shape"] == list(shape) and "error" not in r), None)
+        base = next(
+            (r for r in rows if r["config"] == "torch-fp32" and r["shape"] == list(shape) and "error" not in r), None
+        )
         for r in rows:
             if base and r["shape"] == list(shape) and "error" not in r:
                 r["speedup_vs_torch_fp32"] = base["median_ms"] / r["median_ms"]
@@ -102,4 +104,8 @@ def bench(configs: list[str], shapes: list[tuple[int, int, int, int]], weights: 
 
 if __name__ == "__main__":
     a = json.loads(sys.argv[1])
-    print(json.dumps(bench_one(a["config"], tuple(a["shape"]), a["weights"], a["model"], a["files"], a["warmup"], a["repeats"])))
+    print(
+        json.dumps(
+            bench_one(a["config"], tuple(a["shape"]), a["weights"], a["model"], a["files"], a["warmup"], a["repeats"])
+        )
+    )

@@ -43,16 +43,30 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model")
     g.add_argument("--weights", help="checkpoint: our .safetensors, or a legacy .pt state_dict")
     g.add_argument("--model", help="a shipped model name (default: the default model); see `n2n info --models`")
-    g.add_argument("--arch", choices=["unet", "unet-compact"], help="architecture of a legacy .pt (guessed from its keys if omitted)")
+    g.add_argument(
+        "--arch",
+        choices=["unet", "unet-compact"],
+        help="architecture of a legacy .pt (guessed from its keys if omitted)",
+    )
     g.add_argument("--device", default="cpu", help="torch device (default: %(default)s)")
-    g.add_argument("--backend", default="auto", choices=["auto", "torch", "onnxruntime", "openvino"],
-                   help="auto: OpenVINO when installed (fast, equal to torch fp32 within 1e-5), else torch (default: %(default)s)")
-    g.add_argument("--precision", default="auto", choices=["auto", "fp32", "fp16", "bf16"],
-                   help="fp32 with --backend torch is the exact reference path (default: %(default)s)")
+    g.add_argument(
+        "--backend",
+        default="auto",
+        choices=["auto", "torch", "onnxruntime", "openvino"],
+        help="auto: OpenVINO when installed (fast, equal to torch fp32 within 1e-5), else torch (default: %(default)s)",
+    )
+    g.add_argument(
+        "--precision",
+        default="auto",
+        choices=["auto", "fp32", "fp16", "bf16"],
+        help="fp32 with --backend torch is the exact reference path (default: %(default)s)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="n2n", description="Noise2Noise: train denoisers without clean data, and run them.")
+    ap = argparse.ArgumentParser(
+        prog="n2n", description="Noise2Noise: train denoisers without clean data, and run them."
+    )
     from . import __version__
 
     ap.add_argument("--version", action="version", version=f"noise2noise {__version__}")
@@ -62,7 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", help="files, folders or glob patterns")
     p.add_argument("-o", "--out", required=True, help="output folder (created if missing)")
     add_model_args(p)
-    p.add_argument("--tile", type=_positive, default=None, help="tile size in pixels (default: 512 above 1 MP, else whole image; 0 = never)")
+    p.add_argument(
+        "--tile",
+        type=_positive,
+        default=None,
+        help="tile size in pixels (default: 512 above 1 MP, else whole image; 0 = never)",
+    )
     p.add_argument("--overlap", type=_positive, default=96, help="tile overlap in pixels (default: %(default)s)")
     p.add_argument("--resize", type=_size, help="WxH: the reference card's fixed-shape path (output has this size)")
     p.add_argument("--overwrite", action="store_true", help="allow writing over an input file")
@@ -93,10 +112,30 @@ def build_parser() -> argparse.ArgumentParser:
              "lr": "Adam learning rate", "rampdown": "last fraction of the run on the paper's cosine ramp-down",
              "rampup": "first fraction of the run on a linear warm-up",
              "input_quantize": "probability that a training input is clipped and rounded to 8 bits like a file"}  # fmt: skip
-    for name in ("iterations", "batch", "crop", "val_every", "ckpt_every", "keep_every", "seed", "workers", "val_count"):
-        p.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(d, name), help=helps.get(name, "") + " (default: %(default)s)")
+    for name in (
+        "iterations",
+        "batch",
+        "crop",
+        "val_every",
+        "ckpt_every",
+        "keep_every",
+        "seed",
+        "workers",
+        "val_count",
+    ):
+        p.add_argument(
+            "--" + name.replace("_", "-"),
+            type=int,
+            default=getattr(d, name),
+            help=helps.get(name, "") + " (default: %(default)s)",
+        )
     for name in ("lr", "rampdown", "rampup", "input_quantize"):
-        p.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(d, name), help=helps.get(name, "") + " (default: %(default)s)")
+        p.add_argument(
+            "--" + name.replace("_", "-"),
+            type=float,
+            default=getattr(d, name),
+            help=helps.get(name, "") + " (default: %(default)s)",
+        )
     p.add_argument("--val", nargs="+", help="validation folders (default: held-out training images)")
     p.add_argument("--val-noise", default=d.val_noise)
     p.add_argument("--precision", default=d.precision, choices=["auto", "fp32", "bf16"])
@@ -129,7 +168,9 @@ def cmd_denoise(args: argparse.Namespace) -> int:
     jobs = plan(args.inputs, args.out, args.overwrite)
     den = load_denoiser(args)
     den.resize = args.resize
-    failures = denoise_files(jobs, den, progress=not args.quiet, on_error=lambda m: print(f"n2n: error: {m}", file=sys.stderr))
+    failures = denoise_files(
+        jobs, den, progress=not args.quiet, on_error=lambda m: print(f"n2n: error: {m}", file=sys.stderr)
+    )
     return 1 if failures else 0
 
 
@@ -153,7 +194,9 @@ def cmd_info(args: argparse.Namespace) -> int:
         return 0
     print(f"{'arch':<14}{'params':>12}{'params(M)':>11}{'GMACs':>10}{'GFLOPs':>10}  shape")
     for r in rows:
-        print(f"{r['arch']:<14}{r['params']:>12,}{r['params'] / 1e6:>11.3f}{r['macs'] / 1e9:>10.3f}{r['flops'] / 1e9:>10.3f}  {'x'.join(map(str, r['shape']))}")
+        print(
+            f"{r['arch']:<14}{r['params']:>12,}{r['params'] / 1e6:>11.3f}{r['macs'] / 1e9:>10.3f}{r['flops'] / 1e9:>10.3f}  {'x'.join(map(str, r['shape']))}"
+        )
     print(f"({rows[0]['convention']})")
     return 0
 

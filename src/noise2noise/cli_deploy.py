@@ -22,13 +22,30 @@ def add_commands(sub, make, add_model_args) -> None:
     p.add_argument("--model", help="shipped model name")
     p.add_argument("--arch", choices=["unet", "unet-compact"], help="architecture of a legacy .pt")
     p.add_argument("--format", choices=["onnx", "openvino"], help="default: from the output's suffix")
-    p.add_argument("--precision", default="fp32", choices=["fp32", "fp16", "bf16", "int8"], help="(default: %(default)s)")
-    p.add_argument("--method", default="kl", choices=["kl", "minmax", "percentile", "nncf"], help="int8 calibration (default: %(default)s)")
+    p.add_argument(
+        "--precision", default="fp32", choices=["fp32", "fp16", "bf16", "int8"], help="(default: %(default)s)"
+    )
+    p.add_argument(
+        "--method",
+        default="kl",
+        choices=["kl", "minmax", "percentile", "nncf"],
+        help="int8 calibration (default: %(default)s)",
+    )
     p.add_argument("--calib", help="folder of clean images; noisy versions are made with the model's noise")
-    p.add_argument("--calib-count", type=int, default=16, help="calibration images, 256x256 centre crops (default: %(default)s)")
+    p.add_argument(
+        "--calib-count", type=int, default=16, help="calibration images, 256x256 centre crops (default: %(default)s)"
+    )
     p.add_argument("--calib-noise", help="noise for calibration (default: the model's training noise)")
-    p.add_argument("--max-drop", type=float, default=0.05, help="int8: keep the most sensitive layers float until the calibration PSNR drop is at most this (dB; default: %(default)s)")
-    p.add_argument("--check-image", help="image for the post-export check (default: the first calibration image, else a synthetic one)")
+    p.add_argument(
+        "--max-drop",
+        type=float,
+        default=0.05,
+        help="int8: keep the most sensitive layers float until the calibration PSNR drop is at most this (dB; default: %(default)s)",
+    )
+    p.add_argument(
+        "--check-image",
+        help="image for the post-export check (default: the first calibration image, else a synthetic one)",
+    )
 
     p = sub.add_parser("bench", help="Latency per backend and precision, with eager fp32 torch in the same run.",
                        description="Latency per backend and precision, with eager fp32 PyTorch in the same run.",
@@ -37,9 +54,18 @@ def add_commands(sub, make, add_model_args) -> None:
     p.add_argument("--weights")
     p.add_argument("--model")
     p.add_argument("--shape", default="1x3x256x256,1x3x512x768", help="comma-separated NxCxHxW (default: %(default)s)")
-    p.add_argument("--configs", default="torch-fp32,torch-fp32-cl,onnxruntime-fp32,openvino-fp32,openvino-bf16",
-                   help="comma-separated (default: %(default)s)")
-    p.add_argument("--file", action="append", default=[], metavar="NAME=PATH[@BACKEND]", help="also time an exported file under NAME, optionally in onnxruntime/openvino (repeatable)")
+    p.add_argument(
+        "--configs",
+        default="torch-fp32,torch-fp32-cl,onnxruntime-fp32,openvino-fp32,openvino-bf16",
+        help="comma-separated (default: %(default)s)",
+    )
+    p.add_argument(
+        "--file",
+        action="append",
+        default=[],
+        metavar="NAME=PATH[@BACKEND]",
+        help="also time an exported file under NAME, optionally in onnxruntime/openvino (repeatable)",
+    )
     p.add_argument("--repeats", type=int, default=10)
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--json", dest="json_out", help="write rows as JSON to FILE ('-' = stdout)")
@@ -112,7 +138,11 @@ def cmd_export(args) -> int:
             E.export_openvino(tmp_onnx, out, fp16_weights=args.precision == "fp16")
     finally:
         tmp_onnx.unlink(missing_ok=True)
-    runner = openvino_runner(out, "bf16" if args.precision == "bf16" else "fp32") if fmt == "openvino" else onnxruntime_runner(out)
+    runner = (
+        openvino_runner(out, "bf16" if args.precision == "bf16" else "fp32")
+        if fmt == "openvino"
+        else onnxruntime_runner(out)
+    )
     diff = E.check_against_torch(ck.model, runner, _check_input(args))
     report["max_abs_diff_vs_torch"] = diff
     Path(str(out) + ".json").write_text(json.dumps(report, indent=2) + "\n")
@@ -142,10 +172,14 @@ def cmd_bench(args) -> int:
             print(f"{r['config']:<20}{shape:>14}{r['median_ms']:>10.1f} ms{r['p90_ms']:>10.1f} ms p90{r['images_per_s']:>8.2f} img/s"
                   f"{r['megapixels_per_s']:>8.2f} MP/s{g:>8} GFLOP/s{r['peak_rss_mb']:>8.0f} MB")  # fmt: skip
 
-    rows = bench(configs, parse_shapes(args.shape), args.weights, args.model, files, args.warmup, args.repeats, log=show)
+    rows = bench(
+        configs, parse_shapes(args.shape), args.weights, args.model, files, args.warmup, args.repeats, log=show
+    )
     for r in rows:
         if "speedup_vs_torch_fp32" in r:
-            print(f"{r['config']:<20}{'x'.join(map(str, r['shape'])):>14}  {r['speedup_vs_torch_fp32']:.2f}x eager torch fp32")
+            print(
+                f"{r['config']:<20}{'x'.join(map(str, r['shape'])):>14}  {r['speedup_vs_torch_fp32']:.2f}x eager torch fp32"
+            )
     if args.json_out:
         text = json.dumps(rows, indent=2)
         print(text) if args.json_out == "-" else Path(args.json_out).write_text(text + "\n")

@@ -18,16 +18,31 @@ def add_commands(sub, make, add_model_args) -> None:
                        epilog="examples:\n  " + EVAL_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     p.add_argument("data", help="folder, pairs folder, SIDD .mat file or folder")
     add_model_args(p)
-    p.add_argument("--noise", help="synthetic noise, e.g. gaussian:25, poisson:30, bernoulli:0.5, impulse:0.7, text:0.25")
-    p.add_argument("--protocol", default="float", choices=["float", "uint8"], help="float: unclipped noisy input (paper); uint8: as an 8-bit file (default: %(default)s)")
-    p.add_argument("--preset", choices=["card"], help="card: SIDD validation GT blocks + gaussian:25, float protocol, 3x256x256 (the reference card)")
+    p.add_argument(
+        "--noise", help="synthetic noise, e.g. gaussian:25, poisson:30, bernoulli:0.5, impulse:0.7, text:0.25"
+    )
+    p.add_argument(
+        "--protocol",
+        default="float",
+        choices=["float", "uint8"],
+        help="float: unclipped noisy input (paper); uint8: as an 8-bit file (default: %(default)s)",
+    )
+    p.add_argument(
+        "--preset",
+        choices=["card"],
+        help="card: SIDD validation GT blocks + gaussian:25, float protocol, 3x256x256 (the reference card)",
+    )
     p.add_argument("--seed", type=int, default=0, help="noise seed (default: %(default)s)")
-    p.add_argument("--method", action="append", choices=["model", "noisy", "nlm", "bm3d"], help="repeatable (default: model)")
+    p.add_argument(
+        "--method", action="append", choices=["model", "noisy", "nlm", "bm3d"], help="repeatable (default: model)"
+    )
     p.add_argument("--limit", type=int, help="only the first N images")
     p.add_argument("--json", dest="json_out", help="write the JSON report to this file ('-' = stdout)")
     p.add_argument("--csv", dest="csv_out", help="write per-image rows to this CSV file")
     p.add_argument("--timing", action="store_true", help="include seconds per image in the JSON (then runs differ)")
-    p.add_argument("--table", nargs="?", const="-", help="print the card's Markdown table (and write it to FILE if given)")
+    p.add_argument(
+        "--table", nargs="?", const="-", help="print the card's Markdown table (and write it to FILE if given)"
+    )
     p.add_argument("--montage", help="folder for noisy | denoised | clean pictures")
     p.add_argument("--montage-images", nargs="+", help="image names for --montage (default: the first three)")
     p.add_argument("--fid-model", help="TorchScript Inception feature file (local; enables FID, nothing is downloaded)")
@@ -75,11 +90,15 @@ def cmd_eval(args) -> int:
     results, config = evaluate(args.data, specs, args.noise, args.protocol, args.seed, args.limit, not args.quiet,
                                args.montage, args.montage_images, args.fid_model)  # fmt: skip
     report = to_json(results, config, args.timing)
-    print(f"{'method':<22}{'PSNR':>9}{'SSIM':>8}{'noisy PSNR':>12}{'noisy SSIM':>12}{'s/img':>8}   ({config['images']} images, {config['noise']}, {config['protocol']})")
+    print(
+        f"{'method':<22}{'PSNR':>9}{'SSIM':>8}{'noisy PSNR':>12}{'noisy SSIM':>12}{'s/img':>8}   ({config['images']} images, {config['noise']}, {config['protocol']})"
+    )
     for r in results:
         s = r.summary()
         fid = f"   FID {s['fid']:.3f}" if "fid" in s else ""
-        print(f"{r.method:<22}{s['psnr']:>9.3f}{s['ssim']:>8.4f}{s['noisy_psnr']:>12.3f}{s['noisy_ssim']:>12.4f}{s['seconds_per_image']:>8.3f}{fid}")
+        print(
+            f"{r.method:<22}{s['psnr']:>9.3f}{s['ssim']:>8.4f}{s['noisy_psnr']:>12.3f}{s['noisy_ssim']:>12.4f}{s['seconds_per_image']:>8.3f}{fid}"
+        )
     if args.table:
         shape = "3x256x256" if config["kind"] == "sidd-blocks" else "whole image"
         rows = table_rows(results, specs, shape)
@@ -98,10 +117,18 @@ def cmd_eval(args) -> int:
             w.writerow(["method", "name", "psnr", "ssim", "noisy_psnr", "noisy_ssim", "seconds"])
             for r in results:
                 for im in r.images:
-                    w.writerow([r.method, im["name"], f"{im['psnr']:.4f}", f"{im['ssim']:.5f}", f"{im['noisy_psnr']:.4f}", f"{im['noisy_ssim']:.5f}", f"{im['seconds']:.4f}"])
+                    w.writerow(
+                        [
+                            r.method,
+                            im["name"],
+                            f"{im['psnr']:.4f}",
+                            f"{im['ssim']:.5f}",
+                            f"{im['noisy_psnr']:.4f}",
+                            f"{im['noisy_ssim']:.5f}",
+                            f"{im['seconds']:.4f}",
+                        ]
+                    )
     return 0
 
 
 HANDLERS = {"eval": cmd_eval}
-
-

@@ -129,7 +129,9 @@ class RealPairs(Dataset):
     ``mode='scenes'`` the group holds two or more noisy captures and input and target are two
     different captures (the real Noise2Noise case)."""
 
-    def __init__(self, groups: list[list[np.ndarray]], mode: str, crop: int = 64, seed: int = 0, length: int = 2**62) -> None:
+    def __init__(
+        self, groups: list[list[np.ndarray]], mode: str, crop: int = 64, seed: int = 0, length: int = 2**62
+    ) -> None:
         self.groups, self.mode, self.crop, self.seed, self.length = groups, mode, crop, seed, length
 
     def __len__(self) -> int:
@@ -163,7 +165,9 @@ def load_pairs(folder: str | Path) -> tuple[list[list[np.ndarray]], list[str]]:
     for n in names:
         a, b = load_rgb(noisy[n]), load_rgb(clean[n])
         if a.shape != b.shape:
-            raise ImageError(f"{root}: {n} is {a.shape[1]}x{a.shape[0]} in noisy/ but {b.shape[1]}x{b.shape[0]} in clean/")
+            raise ImageError(
+                f"{root}: {n} is {a.shape[1]}x{a.shape[0]} in noisy/ but {b.shape[1]}x{b.shape[0]} in clean/"
+            )
         groups.append([a, b])
     return groups, names
 

@@ -58,7 +58,9 @@ def _cached_ir(ckpt: Checkpoint) -> Path:
     return path
 
 
-def runner_for_checkpoint(ckpt: Checkpoint, backend: str = "auto", precision: str = "auto", device: str = "cpu") -> tuple[Runner, str, str]:
+def runner_for_checkpoint(
+    ckpt: Checkpoint, backend: str = "auto", precision: str = "auto", device: str = "cpu"
+) -> tuple[Runner, str, str]:
     """A runner for ``ckpt``; returns it with the backend and precision actually used."""
     backend, precision = resolve_backend(backend, precision)
     if backend == "torch":
@@ -69,10 +71,14 @@ def runner_for_checkpoint(ckpt: Checkpoint, backend: str = "auto", precision: st
         raise ValueError("exported backends need a checkpoint file")
     if backend == "onnxruntime":
         if precision not in ("fp32", "fp16"):
-            raise ValueError(f"onnxruntime takes fp32 or fp16 here (int8: use `n2n export` and --weights FILE.onnx), got {precision}")
+            raise ValueError(
+                f"onnxruntime takes fp32 or fp16 here (int8: use `n2n export` and --weights FILE.onnx), got {precision}"
+            )
         return onnxruntime_runner(_cached_onnx(ckpt, precision)), backend, precision
     if backend == "openvino":
         if precision not in ("fp32", "bf16"):
-            raise ValueError(f"openvino takes fp32 or bf16 here (int8: use `n2n export` and --weights FILE.xml), got {precision}")
+            raise ValueError(
+                f"openvino takes fp32 or bf16 here (int8: use `n2n export` and --weights FILE.xml), got {precision}"
+            )
         return openvino_runner(_cached_ir(ckpt), precision), backend, precision
     raise ValueError(f"unknown backend {backend!r}; choose auto, torch, onnxruntime or openvino")

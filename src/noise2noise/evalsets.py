@@ -46,7 +46,9 @@ def read_mat(path: Path, key: str) -> np.ndarray:
     except NotImplementedError:
         return _read_hdf5(path, key)
     if key not in d:
-        raise ImageError(f"{path}: no array {key!r} (found {', '.join(k for k in d if not k.startswith('__')) or 'none'})")
+        raise ImageError(
+            f"{path}: no array {key!r} (found {', '.join(k for k in d if not k.startswith('__')) or 'none'})"
+        )
     return np.asarray(d[key])
 
 
@@ -67,7 +69,9 @@ def _read_hdf5(path: Path, key: str) -> np.ndarray:
 
 def _blocks(arr: np.ndarray, path: Path) -> np.ndarray:
     if arr.ndim != 5 or arr.shape[-1] != 3 or arr.dtype != np.uint8:
-        raise ImageError(f"{path}: expected uint8 blocks of shape (images, blocks, H, W, 3), got {arr.dtype} {arr.shape}")
+        raise ImageError(
+            f"{path}: expected uint8 blocks of shape (images, blocks, H, W, 3), got {arr.dtype} {arr.shape}"
+        )
     return arr.reshape((-1,) + arr.shape[2:])
 
 

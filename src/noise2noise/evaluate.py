@@ -57,7 +57,9 @@ def to_u8(x: np.ndarray) -> np.ndarray:
     return np.clip(np.round(np.asarray(x, np.float64) * 255.0), 0, 255).astype(np.uint8)
 
 
-def noisy_inputs(clean: np.ndarray, real_noisy: np.ndarray | None, noise: NoiseConfig | None, protocol: str, index: int, seed: int) -> np.ndarray:
+def noisy_inputs(
+    clean: np.ndarray, real_noisy: np.ndarray | None, noise: NoiseConfig | None, protocol: str, index: int, seed: int
+) -> np.ndarray:
     """The network input (HWC RGB float) for one image under a protocol."""
     if real_noisy is not None and noise is None:
         return real_noisy.astype(np.float32) / 255.0

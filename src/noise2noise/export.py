@@ -61,7 +61,9 @@ def export_openvino(onnx_fp32: str | Path, path: str | Path, fp16_weights: bool 
     return Path(path)
 
 
-def calibration_batches(images: list[np.ndarray], noise: str, count: int = 16, size: int = 256, seed: int = 0) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def calibration_batches(
+    images: list[np.ndarray], noise: str, count: int = 16, size: int = 256, seed: int = 0
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Noisy ``1x3xSxS`` inputs for calibration and their clean ``1x3xSxS`` targets: centre crops of
     clean RGB float images with the model's noise (a range is sampled per image, as in training)."""
     cfg = NoiseConfig.parse(noise)

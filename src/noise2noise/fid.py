@@ -30,7 +30,9 @@ class FeatureNet:
     def __init__(self, path: str | Path) -> None:
         p = Path(path)
         if not p.is_file():
-            raise FileNotFoundError(f"{p}: no such Inception feature file (FID needs a local TorchScript file; nothing is downloaded)")
+            raise FileNotFoundError(
+                f"{p}: no such Inception feature file (FID needs a local TorchScript file; nothing is downloaded)"
+            )
         import torch
 
         try:

@@ -28,7 +28,13 @@ import numpy as np
 
 Kind = Literal["gaussian", "poisson", "bernoulli", "impulse", "text"]
 KINDS: tuple[str, ...] = ("gaussian", "poisson", "bernoulli", "impulse", "text")
-_LIMITS = {"gaussian": (0.0, 255.0), "poisson": (0.0, 1e6), "bernoulli": (0.0, 1.0), "impulse": (0.0, 1.0), "text": (0.0, 0.95)}
+_LIMITS = {
+    "gaussian": (0.0, 255.0),
+    "poisson": (0.0, 1e6),
+    "bernoulli": (0.0, 1.0),
+    "impulse": (0.0, 1.0),
+    "text": (0.0, 0.95),
+}
 
 
 @dataclass(frozen=True)
@@ -44,7 +50,9 @@ class NoiseConfig:
             raise ValueError(f"unknown noise {self.kind!r}; choose one of {', '.join(KINDS)}")
         lo, hi = _LIMITS[self.kind]
         if not (lo <= self.low <= self.high <= hi):
-            raise ValueError(f"{self.kind} parameter must satisfy {lo:g} <= low <= high <= {hi:g}, got {self.low:g}-{self.high:g}")
+            raise ValueError(
+                f"{self.kind} parameter must satisfy {lo:g} <= low <= high <= {hi:g}, got {self.low:g}-{self.high:g}"
+            )
         if self.kind == "poisson" and self.low <= 0 and self.high <= 0:
             raise ValueError("poisson lambda must be > 0")
 

@@ -124,7 +124,9 @@ def output_conv_names(model) -> list[str]:
     return names
 
 
-def calibrate(onnx_path: str | Path, batches: Iterable[np.ndarray], keep_float: list[str] | None = None) -> tuple[RangeCollector, list[str]]:
+def calibrate(
+    onnx_path: str | Path, batches: Iterable[np.ndarray], keep_float: list[str] | None = None
+) -> tuple[RangeCollector, list[str]]:
     """Run the float model on ``batches`` and collect statistics of every quantized Conv input."""
     import onnx
     import onnxruntime as ort
@@ -149,7 +151,12 @@ def calibrate(onnx_path: str | Path, batches: Iterable[np.ndarray], keep_float: 
     return col, targets
 
 
-def write_qdq(onnx_path: str | Path, out_path: str | Path, ranges: dict[str, tuple[float, float]], keep_float: list[str] | None = None) -> None:
+def write_qdq(
+    onnx_path: str | Path,
+    out_path: str | Path,
+    ranges: dict[str, tuple[float, float]],
+    keep_float: list[str] | None = None,
+) -> None:
     """Insert QuantizeLinear/DequantizeLinear for the given activation ranges and per-channel int8
     weights of every Conv not in ``keep_float``."""
     import onnx
@@ -188,7 +195,9 @@ def write_qdq(onnx_path: str | Path, out_path: str | Path, ranges: dict[str, tup
     used = {i for n in new_nodes for i in n.input}
     kept_inits = [i for i in model.graph.initializer if i.name in used]
     del model.graph.node[:]
-    model.graph.node.extend(_toposort(new_nodes, {i.name for i in model.graph.input} | {i.name for i in kept_inits + new_inits}))
+    model.graph.node.extend(
+        _toposort(new_nodes, {i.name for i in model.graph.input} | {i.name for i in kept_inits + new_inits})
+    )
     del model.graph.initializer[:]
     model.graph.initializer.extend(kept_inits + new_inits)
     onnx.checker.check_model(model)
@@ -254,7 +263,9 @@ def quantize_onnx(onnx_path: str | Path, out_path: str | Path, batches: Iterable
                 write_qdq(onnx_path, tmp, active, keep_float)
                 total = ref - _psnr_against(tmp, batches, clean)
                 if log:
-                    log(f"int8 {method}: {len(active)}/{len(targets)} conv inputs quantized, calibration drop {total:.3f} dB")
+                    log(
+                        f"int8 {method}: {len(active)}/{len(targets)} conv inputs quantized, calibration drop {total:.3f} dB"
+                    )
                 if total <= max_drop_db or not active:
                     break
                 worst = order.pop(0)

@@ -95,7 +95,10 @@ def bf16_supported() -> bool:
     """True where bf16 matmuls are fast on this CPU (AVX512-BF16 or AMX); elsewhere autocast to bf16
     is emulated and far slower than fp32 (measured on an AVX2-only CPU: ~30x slower)."""
     cpu = torch.cpu
-    return bool(getattr(cpu, "_is_amx_tile_supported", lambda: False)() or getattr(cpu, "_is_avx512_bf16_supported", lambda: False)())
+    return bool(
+        getattr(cpu, "_is_amx_tile_supported", lambda: False)()
+        or getattr(cpu, "_is_avx512_bf16_supported", lambda: False)()
+    )
 
 
 def learning_rate(cfg: TrainConfig, step: int) -> float:
@@ -166,7 +169,11 @@ class Validator:
             if quantized:
                 noisy = quantize(noisy)
             self.items.append((noisy.transpose(2, 0, 1)[None].copy(), clean))
-        self.noisy_psnr = float(np.mean([psnr(np.clip(n[0].transpose(1, 2, 0), 0, 1), c, 1.0) for n, c in self.items])) if self.items else float("nan")
+        self.noisy_psnr = (
+            float(np.mean([psnr(np.clip(n[0].transpose(1, 2, 0), 0, 1), c, 1.0) for n, c in self.items]))
+            if self.items
+            else float("nan")
+        )
 
     def __call__(self, model: torch.nn.Module, device: str = "cpu") -> float:
         if not self.items:
@@ -267,7 +274,9 @@ def train(cfg: TrainConfig | None = None, *, progress: bool = True, **overrides)
     elif cfg.scenes:
         ds = D.RealPairs(D.load_scenes(cfg.scenes), "scenes", cfg.crop, cfg.seed)
     else:
-        ds = D.SyntheticPairs(D.load_clean(train_paths), noise, cfg.target, cfg.crop, cfg.seed, input_quantize=cfg.input_quantize)
+        ds = D.SyntheticPairs(
+            D.load_clean(train_paths), noise, cfg.target, cfg.crop, cfg.seed, input_quantize=cfg.input_quantize
+        )
     validator = Validator(val_paths, NoiseConfig.parse(cfg.val_noise)) if rank == 0 else None
 
     ddp_model = model
@@ -332,10 +341,23 @@ def train(cfg: TrainConfig | None = None, *, progress: bool = True, **overrides)
                 save_weights(out / "best.safetensors", model, mcfg, {"noise": cfg.noise, "training": {
                     "target": cfg.target, "loss": cfg.loss, "step": step, "val_psnr": vp, "val_noise": cfg.val_noise}})  # fmt: skip
             rate = n_acc * cfg.batch * world / max(now - t_run, 1e-9)
-            writer.writerow([step, f"{loss_acc / max(n_acc, 1):.6g}", f"{vp:.4f}", f"{learning_rate(cfg, step):.3g}", f"{elapsed:.1f}", f"{rate:.1f}"])  # type: ignore[union-attr]
+            writer.writerow(
+                [
+                    step,
+                    f"{loss_acc / max(n_acc, 1):.6g}",
+                    f"{vp:.4f}",
+                    f"{learning_rate(cfg, step):.3g}",
+                    f"{elapsed:.1f}",
+                    f"{rate:.1f}",
+                ]
+            )  # type: ignore[union-attr]
             logf.flush()  # type: ignore[union-attr]
             if bar:
-                bar.set_postfix(loss=f"{loss_acc / max(n_acc, 1):.4g}", val_psnr=f"{vp:.2f}" if vp == vp else "-", img_s=f"{rate:.0f}")
+                bar.set_postfix(
+                    loss=f"{loss_acc / max(n_acc, 1):.4g}",
+                    val_psnr=f"{vp:.2f}" if vp == vp else "-",
+                    img_s=f"{rate:.0f}",
+                )
             loss_acc, n_acc, t_run = 0.0, 0, time.perf_counter()
             checkpoint(step)
             if val_due:
