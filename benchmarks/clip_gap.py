@@ -13,10 +13,11 @@ import json
 
 import numpy as np
 
-from noise2noise.evalsets import open_evalset
-from noise2noise.evaluate import noisy_inputs, to_u8
-from noise2noise.inference import Denoiser
-from noise2noise.noise import NoiseConfig
+from noise2noise.config import NoiseConfig
+from noise2noise.data.evalsets import open_evalset
+from noise2noise.denoiser import Denoiser
+from noise2noise.evaluation import noisy_inputs
+from noise2noise.images import to_uint8 as to_u8
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--set", default="../shared/data/test/Kodak24")

@@ -11,8 +11,8 @@ import argparse
 import json
 from pathlib import Path
 
-from noise2noise.evaluate import MethodSpec, evaluate, model_method
-from noise2noise.inference import Denoiser
+from noise2noise.denoiser import Denoiser
+from noise2noise.evaluation import MethodSpec, evaluate, model_method
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--models", nargs="+", default=["n2n-gaussian"])

@@ -16,8 +16,8 @@ import argparse
 import json
 from pathlib import Path
 
-from noise2noise.evaluate import MethodSpec, evaluate, model_method
-from noise2noise.inference import Denoiser
+from noise2noise.denoiser import Denoiser
+from noise2noise.evaluation import MethodSpec, evaluate, model_method
 from noise2noise.weights import load_weights
 
 ap = argparse.ArgumentParser()
@@ -39,8 +39,14 @@ for run in map(Path, a.runs):
             continue
         seen.add(tr["step"])
         spec = MethodSpec(f.stem, model_method(Denoiser.from_weights(str(f), tile=0, backend="auto", precision="auto")))
-        row = {"run": run.name, "target": tr["target"], "step": tr["step"], "iterations": tr["iterations"],
-               "train_seconds": tr["seconds"], "file": f.name}  # fmt: skip
+        row = {
+            "run": run.name,
+            "target": tr["target"],
+            "step": tr["step"],
+            "iterations": tr["iterations"],
+            "train_seconds": tr["seconds"],
+            "file": f.name,
+        }
         for proto in a.protocols:
             res, _ = evaluate(a.set, [spec], a.noise, proto, 0, progress=False)
             row[proto] = res[0].summary()["psnr"]
@@ -59,8 +65,14 @@ if a.plot:
     for run in dict.fromkeys(r["run"] for r in rows):
         rr = [r for r in rows if r["run"] == run]
         for proto, ls in zip(a.protocols, ("-", "--")):
-            ax.plot([r["train_seconds"] / 3600 for r in rr], [r[proto] for r in rr], ls, marker="o", ms=3,
-                    label=f"{run} ({rr[0]['target']} targets), {proto}")  # fmt: skip
+            ax.plot(
+                [r["train_seconds"] / 3600 for r in rr],
+                [r[proto] for r in rr],
+                ls,
+                marker="o",
+                ms=3,
+                label=f"{run} ({rr[0]['target']} targets), {proto}",
+            )
     ax.set(xlabel="training hours (1 CPU thread)", ylabel="PSNR (dB)", title=f"{Path(a.set).name}, {a.noise}")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)

@@ -1,5 +1,6 @@
-"""Shared fixtures. Data from ``../shared`` (beside the repository) is used when present; tests that
-need it skip with a clear reason when it is absent."""
+"""Shared fixtures. Data from ``../shared`` (beside the repository) is used when present: a test that
+needs it carries ``@pytest.mark.shared("test/Kodak24", ...)`` (paths under ``../shared``) and is
+skipped, with the missing path as the reason, when one is absent."""
 
 from __future__ import annotations
 
@@ -16,15 +17,29 @@ DATA = SHARED / "data"
 REF_CKPT = SHARED / "reference" / "gaussian" / "n2n-gaussian.pt"
 
 
-def need(path: Path) -> Path:
-    if not path.exists():
-        pytest.skip(f"{path} is absent (shared data not laid beside the repository)")
-    return path
+REF = "reference/gaussian/n2n-gaussian.pt"  # the marker's path of REF_CKPT
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "shared(*paths): needs these paths under ../shared; skipped when one is absent")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        for mark in item.iter_markers("shared"):
+            missing = [SHARED / p for p in mark.args or (".",) if not (SHARED / p).exists()]
+            if missing:
+                reason = f"{missing[0]} is absent (shared data not laid beside the repository)"
+                item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture
-def ref_ckpt() -> Path:
-    return need(REF_CKPT)
+def ref_ckpt(request) -> Path:
+    """The public compact checkpoint; the test must be marked ``@pytest.mark.shared(REF, ...)``."""
+    mark = request.node.get_closest_marker("shared")
+    if mark is None or REF not in mark.args:
+        pytest.fail(f"a test that uses ref_ckpt needs @pytest.mark.shared({REF!r})")
+    return REF_CKPT
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,9 @@ import sys
 
 import cv2
 import numpy as np
+import pytest
 
+from conftest import REF
 from noise2noise.cli import main
 
 
@@ -40,8 +42,18 @@ def test_denoise_keeps_name_format_size_depth_grey_and_alpha(tmp_path, tiny_weig
 def test_glob_and_resize(tmp_path, tiny_weights, photo, capsys):
     cv2.imwrite(str(tmp_path / "x1.png"), photo)
     cv2.imwrite(str(tmp_path / "x2.png"), photo)
-    code, _, err = run(capsys, "denoise", tmp_path / "x*.png", "-o", tmp_path / "o", "--weights", tiny_weights,
-                       "--resize", "64x32", "--quiet")  # fmt: skip
+    code, _, err = run(
+        capsys,
+        "denoise",
+        tmp_path / "x*.png",
+        "-o",
+        tmp_path / "o",
+        "--weights",
+        tiny_weights,
+        "--resize",
+        "64x32",
+        "--quiet",
+    )
     assert code == 0, err
     assert cv2.imread(str(tmp_path / "o" / "x1.png")).shape == (32, 64, 3)
 
@@ -86,6 +98,7 @@ def test_bad_inputs_give_one_line_and_write_nothing(tmp_path, tiny_weights, phot
         assert not out.exists() or not any(out.iterdir()), label
 
 
+@pytest.mark.shared(REF)
 def test_bad_checkpoints_and_outputs(tmp_path, tiny_weights, photo, capsys, ref_ckpt):
     cv2.imwrite(str(tmp_path / "a.png"), photo)
     (tmp_path / "w.pt").write_bytes(b"junk")
@@ -124,6 +137,9 @@ def test_info_json(capsys):
 
 
 def test_the_installed_command_prints_no_traceback(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "noise2noise.cli", "denoise", str(tmp_path / "nope.png"), "-o", str(tmp_path / "o")],
-                       capture_output=True, text=True)  # fmt: skip
+    r = subprocess.run(
+        [sys.executable, "-m", "noise2noise.cli", "denoise", str(tmp_path / "nope.png"), "-o", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode != 0 and "Traceback" not in r.stderr and r.stderr.count("\n") == 1

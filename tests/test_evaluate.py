@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import DATA, need
+from conftest import DATA, REF
 from noise2noise.cli import main
 
 
@@ -12,6 +12,10 @@ def run(capsys, *argv):
     code = main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def eval_args(data, weights, noise="gaussian:25") -> list:
+    return ["eval", data, "--weights", weights, "--noise", noise]
 
 
 @pytest.fixture
@@ -27,8 +31,10 @@ def test_same_command_twice_gives_identical_json(tmp_path, clean_dir, tiny_weigh
     outs = []
     for k in range(2):
         j = tmp_path / f"r{k}.json"
-        code, _, err = run(capsys, "eval", clean_dir, "--weights", tiny_weights, "--noise", "gaussian:25", "--json", j,
-                           "--csv", tmp_path / "r.csv", "--method", "model", "--method", "noisy", "--quiet")  # fmt: skip
+        methods = "--method model --method noisy --quiet".split()
+        code, _, err = run(
+            capsys, *eval_args(clean_dir, tiny_weights), "--json", j, "--csv", tmp_path / "r.csv", *methods
+        )
         assert code == 0, err
         outs.append(j.read_text())
     assert outs[0] == outs[1]
@@ -42,8 +48,8 @@ def test_same_command_twice_gives_identical_json(tmp_path, clean_dir, tiny_weigh
 def test_protocols_differ_and_uint8_is_quantized(clean_dir, tiny_weights, capsys, tmp_path):
     res = {}
     for proto in ("float", "uint8"):
-        code, _, _ = run(capsys, "eval", clean_dir, "--weights", tiny_weights, "--noise", "gaussian:50", "--protocol", proto,
-                         "--json", tmp_path / f"{proto}.json", "--quiet")  # fmt: skip
+        args = eval_args(clean_dir, tiny_weights, "gaussian:50")
+        code, _, _ = run(capsys, *args, "--protocol", proto, "--json", tmp_path / f"{proto}.json", "--quiet")
         res[proto] = json.loads((tmp_path / f"{proto}.json").read_text())["summary"]["psnr"]
     assert res["float"] != res["uint8"]
 
@@ -130,8 +136,14 @@ def test_bad_eval_inputs(tmp_path, clean_dir, tiny_weights, photo, capsys):
     cv2.imwrite(str(sizes / "clean" / "a.png"), photo[:20])
     savemat(tmp_path / "x.mat", {"something": np.zeros((2, 2))})
     (tmp_path / "t.png").write_text("text")
-    cases = [(tmp_path / "empty", "no images"), (pairs, "names differ"), (sizes, "noisy is"), (tmp_path / "x.mat", "no array"),
-             (clean_dir, "--noise"), (tmp_path / "t.png", "not a readable")]  # fmt: skip
+    cases = [
+        (tmp_path / "empty", "no images"),
+        (pairs, "names differ"),
+        (sizes, "noisy is"),
+        (tmp_path / "x.mat", "no array"),
+        (clean_dir, "--noise"),
+        (tmp_path / "t.png", "not a readable"),
+    ]
     for data, msg in cases:
         extra = ["--noise", "gaussian:25"] if data == tmp_path / "t.png" else []
         code, _, err = run(capsys, "eval", data, "--weights", tiny_weights, "--quiet", *extra)
@@ -139,27 +151,29 @@ def test_bad_eval_inputs(tmp_path, clean_dir, tiny_weights, photo, capsys):
 
 
 def test_montage_is_written(tmp_path, clean_dir, tiny_weights, capsys):
-    code, _, err = run(
-        capsys,
-        "eval",
-        clean_dir,
-        "--weights",
-        tiny_weights,
-        "--noise",
-        "gaussian:25",
-        "--montage",
-        tmp_path / "m",
-        "--quiet",
-    )
+    code, _, err = run(capsys, *eval_args(clean_dir, tiny_weights), "--montage", tmp_path / "m", "--quiet")
     assert code == 0, err
     pics = sorted((tmp_path / "m").glob("*.png"))
     assert len(pics) == 3 and cv2.imread(str(pics[0])).shape[1] == 3 * 40
 
 
+@pytest.mark.shared(REF, "data/test/Kodak24")
 def test_reference_checkpoint_on_kodak24_through_n2n_eval(tmp_path, ref_ckpt, capsys):
-    kodak = need(DATA / "test" / "Kodak24")
-    code, _, err = run(capsys, "eval", kodak, "--weights", ref_ckpt, "--noise", "gaussian:25", "--protocol", "float",
-                       "--json", tmp_path / "k.json", "--quiet")  # fmt: skip
+    kodak = DATA / "test" / "Kodak24"
+    code, _, err = run(
+        capsys,
+        "eval",
+        kodak,
+        "--weights",
+        ref_ckpt,
+        "--noise",
+        "gaussian:25",
+        "--protocol",
+        "float",
+        "--json",
+        tmp_path / "k.json",
+        "--quiet",
+    )
     assert code == 0, err
     s = json.loads((tmp_path / "k.json").read_text())["summary"]
     assert abs(s["psnr"] - 31.50) <= 0.1 and abs(s["noisy_psnr"] - 20.44) <= 0.05, s

@@ -6,11 +6,12 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import DATA, need
+from conftest import DATA, REF
 from noise2noise.cli import main
-from noise2noise.inference import run_padded, torch_runner
+from noise2noise.deploy.quant import kl_threshold
+from noise2noise.inference import run_padded
 from noise2noise.metrics import psnr
-from noise2noise.quant import kl_threshold
+from noise2noise.runners import runner_for_file, torch_runner
 from noise2noise.weights import load_weights
 
 pytest.importorskip("onnxruntime")
@@ -18,9 +19,7 @@ pytest.importorskip("openvino")
 
 
 def real_input(size=(192, 256), sigma=25, index=0):
-    rgb = cv2.cvtColor(
-        cv2.imread(str(need(DATA / "test" / "Kodak24" / f"kodim{index + 1:02d}.png"))), cv2.COLOR_BGR2RGB
-    )
+    rgb = cv2.cvtColor(cv2.imread(str(DATA / "test" / "Kodak24" / f"kodim{index + 1:02d}.png")), cv2.COLOR_BGR2RGB)
     rgb = rgb[: size[0], : size[1]]
     x = (rgb + np.random.default_rng(index).normal(0, sigma, rgb.shape)) / 255
     return x.astype(np.float32).transpose(2, 0, 1)[None], rgb
@@ -42,12 +41,11 @@ def test_kl_threshold_on_fine_histograms():
     assert 10 < kl_threshold(decaying, edges, levels=255) < 60
 
 
+@pytest.mark.shared(REF, "data/test/Kodak24")
 @pytest.mark.parametrize("fmt", ["onnx", "xml"])
 def test_fp32_exports_equal_torch_on_a_real_image(tmp_path, ref_ckpt, fmt, capsys):
     out = tmp_path / f"m.{fmt}"
     assert main(["export", "--weights", str(ref_ckpt), "-o", str(out)]) == 0
-    from noise2noise.backends import runner_for_file
-
     x, _ = real_input()
     model = load_weights(ref_ckpt).model
     diff = np.abs(run_padded(runner_for_file(out), x) - run_padded(torch_runner(model), x)).max()
@@ -55,8 +53,9 @@ def test_fp32_exports_equal_torch_on_a_real_image(tmp_path, ref_ckpt, fmt, capsy
     assert json.loads((tmp_path / f"m.{fmt}.json").read_text())["max_abs_diff_vs_torch"] < 1e-4
 
 
+@pytest.mark.shared(REF, "data/test/Kodak24", "data/train/CBSD432")
 def test_int8_methods_stay_within_their_drop(tmp_path, ref_ckpt, capsys):
-    calib = need(DATA / "train" / "CBSD432")
+    calib = DATA / "train" / "CBSD432"
     model = load_weights(ref_ckpt).model
     inputs = [real_input((128, 192), index=i) for i in range(3)]
 
@@ -68,20 +67,36 @@ def test_int8_methods_stay_within_their_drop(tmp_path, ref_ckpt, capsys):
         return np.mean([psnr(o, c) for o, (_, c) in zip(outs, inputs)])
 
     ref = score(torch_runner(model))
-    from noise2noise.backends import runner_for_file
-
     drops = {}
     for method, suffix in (("kl", "onnx"), ("minmax", "onnx"), ("percentile", "onnx"), ("nncf", "xml")):
         if method == "nncf":
             pytest.importorskip("nncf")
         out = tmp_path / f"q_{method}.{suffix}"
-        code = main(["export", "--weights", str(ref_ckpt), "-o", str(out), "--precision", "int8", "--method", method,
-                     "--calib", str(calib), "--calib-count", "4", "--calib-noise", "gaussian:25"])  # fmt: skip
+        code = main(
+            [
+                "export",
+                "--weights",
+                str(ref_ckpt),
+                "-o",
+                str(out),
+                "--precision",
+                "int8",
+                "--method",
+                method,
+                "--calib",
+                str(calib),
+                "--calib-count",
+                "4",
+                "--calib-noise",
+                "gaussian:25",
+            ]
+        )
         assert code == 0, capsys.readouterr().err
         drops[method] = ref - score(runner_for_file(out))
     assert all(d <= 0.15 for d in drops.values()), drops
 
 
+@pytest.mark.shared(REF, "data/test/Kodak24")
 def test_backends_through_denoise_match_torch(tmp_path, ref_ckpt, capsys):
     x, rgb = real_input((96, 128))
     cv2.imwrite(
@@ -111,15 +126,37 @@ def test_backends_through_denoise_match_torch(tmp_path, ref_ckpt, capsys):
 
 def test_bench_json_on_a_tiny_shape(tmp_path, tiny_weights, capsys):
     out = tmp_path / "b.json"
-    code = main(["bench", "--weights", str(tiny_weights), "--shape", "1x3x32x32", "--repeats", "2", "--warmup", "1",
-                 "--configs", "torch-fp32,onnxruntime-fp32,openvino-fp32", "--json", str(out)])  # fmt: skip
-    assert code == 0
+    configs = "torch-fp32,onnxruntime-fp32,openvino-fp32,nonsense-fp32"
+    argv = f"bench --shape 1x3x32x32 --repeats 2 --warmup 1 --configs {configs}".split()
+    assert main([*argv, "--weights", str(tiny_weights), "--json", str(out)]) == 0
     rows = json.loads(out.read_text())
-    assert [r["config"] for r in rows] == ["torch-fp32", "onnxruntime-fp32", "openvino-fp32"]
+    assert [r["config"] for r in rows] == configs.split(",")
+    assert "backend must be one of" in rows[-1]["error"]  # an unavailable config is a row, not a crash
+    rows = rows[:-1]
+    assert rows[0]["speedup_vs_torch_fp32"] == 1.0  # the baseline, measured in the same run
     for r in rows:
-        assert (
-            r["median_ms"] > 0
-            and r["p90_ms"] >= r["median_ms"]
-            and r["peak_rss_mb"] > 0
-            and "speedup_vs_torch_fp32" in r
-        )
+        assert r["median_ms"] > 0 and r["peak_rss_mb"] > 0
+        assert r["speedup_vs_torch_fp32"] == pytest.approx(rows[0]["median_ms"] / r["median_ms"])
+
+
+def test_export_is_one_library_call_and_a_failed_check_leaves_nothing(tmp_path, tiny_weights, monkeypatch):
+    import noise2noise
+    from noise2noise.deploy import export as E
+
+    report = noise2noise.export(weights=str(tiny_weights), out=str(tmp_path / "ok.onnx"))
+    assert report["max_abs_diff_vs_torch"] < 1e-4 and (tmp_path / "ok.onnx.json").is_file()
+    monkeypatch.setattr(E, "FP32_TOLERANCE", -1.0)  # any difference now fails the check
+    for name in ("bad.onnx", "bad.xml"):
+        with pytest.raises(ValueError, match="not written"):
+            noise2noise.export(weights=str(tiny_weights), out=str(tmp_path / name))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.onnx", "ok.onnx.json"]  # no temp files either
+
+
+def test_export_options_are_checked_before_anything_is_written(tmp_path, tiny_weights):
+    import noise2noise
+
+    with pytest.raises(ValueError, match="suffix"):
+        noise2noise.export(weights=str(tiny_weights), out=str(tmp_path / "m.bin"))
+    with pytest.raises(Exception, match="no such file"):
+        noise2noise.export(weights=str(tiny_weights), out=str(tmp_path / "m.onnx"), check_image=str(tmp_path / "x.png"))
+    assert list(tmp_path.iterdir()) == []

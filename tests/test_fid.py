@@ -32,22 +32,10 @@ def test_fid_in_eval_with_a_local_feature_file(tmp_path, tiny_weights, capsys):
     for i in range(3):
         cv2.imwrite(str(d / f"{i}.png"), (rng.random((40, 48, 3)) * 255).astype(np.uint8))
     torch.jit.script(TinyFeatures()).save(str(tmp_path / "feat.pt"))
-    code = main(["eval", str(d), "--method", "noisy", "--noise", "gaussian:25", "--fid-model", str(tmp_path / "feat.pt"),
-                 "--json", str(tmp_path / "r.json"), "--quiet"])  # fmt: skip
+    argv = ["eval", str(d), *"--method noisy --noise gaussian:25 --quiet".split()]
+    code = main([*argv, "--fid-model", str(tmp_path / "feat.pt"), "--json", str(tmp_path / "r.json")])
     assert code == 0, capsys.readouterr().err
     assert json.loads((tmp_path / "r.json").read_text())["summary"]["fid"] > 0
-    code = main(
-        [
-            "eval",
-            str(d),
-            "--method",
-            "noisy",
-            "--noise",
-            "gaussian:25",
-            "--fid-model",
-            str(tmp_path / "none.pt"),
-            "--quiet",
-        ]
-    )
+    code = main([*argv, "--fid-model", str(tmp_path / "none.pt")])
     err = capsys.readouterr().err
     assert code != 0 and "nothing is downloaded" in err and len(err.strip().splitlines()) == 1

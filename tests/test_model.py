@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import REF
 from noise2noise.model import ModelConfig, UNet, UNetCompact, build_model, count_params
 from noise2noise.weights import load_weights
 
@@ -34,6 +35,7 @@ def test_bad_config_is_a_clear_error():
         ModelConfig("resnet")  # type: ignore[arg-type]
 
 
+@pytest.mark.shared(REF)
 def test_reference_checkpoint_loads_strictly(ref_ckpt):
     sd = torch.load(ref_ckpt, map_location="cpu", weights_only=True)
     m = UNetCompact()

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from noise2noise.noise import NoiseConfig, add_noise, bernoulli, gaussian, impulse, poisson, quantize, text
+from noise2noise.images import quantize
+from noise2noise.noise import NoiseConfig, add_noise, bernoulli, gaussian, impulse, poisson, text
 
 
 def flat(v=0.5, shape=(256, 256, 3)):

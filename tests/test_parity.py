@@ -2,15 +2,18 @@
 
 import cv2
 import numpy as np
+import pytest
 
-from conftest import DATA, need
-from noise2noise.inference import run_padded, torch_runner
+from conftest import DATA, REF
+from noise2noise.inference import run_padded
 from noise2noise.metrics import psnr
+from noise2noise.runners import torch_runner
 from noise2noise.weights import load_weights
 
 
+@pytest.mark.shared(REF, "data/test/Kodak24")
 def test_compact_reference_checkpoint_on_kodak24_gaussian25(ref_ckpt):
-    kodak = need(DATA / "test" / "Kodak24")
+    kodak = DATA / "test" / "Kodak24"
     run = torch_runner(load_weights(ref_ckpt).model)
     scores = []
     for i, f in enumerate(sorted(kodak.glob("*.png"))):

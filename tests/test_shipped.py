@@ -4,8 +4,9 @@ import json
 
 import cv2
 import numpy as np
+import pytest
 
-from conftest import DATA, need
+from conftest import DATA
 from noise2noise.cli import main
 from noise2noise.metrics import psnr
 from noise2noise.weights import DEFAULT_MODEL, REGISTRY, available_models, file_sha256, load_weights, registry_path
@@ -21,12 +22,21 @@ def test_every_registry_entry_is_shipped_with_its_config():
         assert card["sha256"] == file_sha256(registry_path(name))
 
 
+@pytest.mark.shared("data/test/CBSD68")
 def test_denoise_without_weights_uses_the_shipped_model_offline(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("N2N_CACHE", str(tmp_path / "cache"))
-    clean = cv2.imread(str(sorted(need(DATA / "test" / "CBSD68").glob("*.png"))[0]))[:128, :160]
+    clean = cv2.imread(str(sorted((DATA / "test" / "CBSD68").glob("*.png"))[0]))[:128, :160]
     noisy = np.clip(clean + np.random.default_rng(0).normal(0, 25, clean.shape), 0, 255).astype(np.uint8)
     cv2.imwrite(str(tmp_path / "n.png"), noisy)
     assert main(["denoise", str(tmp_path / "n.png"), "-o", str(tmp_path / "out"), "--quiet"]) == 0
     out = cv2.imread(str(tmp_path / "out" / "n.png"))
     assert psnr(out, clean) > psnr(noisy, clean) + 6
-    assert DEFAULT_MODEL in REGISTRY
+    # ... and that model is DEFAULT_MODEL: naming it gives the same file.
+    assert (
+        main(["denoise", str(tmp_path / "n.png"), "-o", str(tmp_path / "named"), "--model", DEFAULT_MODEL, "--quiet"])
+        == 0
+    )
+    assert np.array_equal(cv2.imread(str(tmp_path / "named" / "n.png")), out)
+    capsys.readouterr()
+    assert main(["info", "--models"]) == 0
+    assert f"{DEFAULT_MODEL} (default)" in capsys.readouterr().out

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from noise2noise.train import TrainConfig, _Indices, learning_rate, train
+from noise2noise.training import TrainConfig, _Indices, learning_rate, train
 
 
 def make_images(folder: Path, n: int, size=(80, 96), seed=0) -> Path:
@@ -45,13 +45,26 @@ def test_ranks_draw_disjoint_samples():
     assert list(_Indices(3, 5, 4, 0, 2)) == a[12:]  # resuming continues the same stream
 
 
-@pytest.mark.parametrize("target", ["noisy"])
+@pytest.mark.parametrize("target", ["noisy", "clean"])
 def test_a_few_hundred_steps_raise_validation_psnr(tmp_path, target):
     data = make_images(tmp_path / "train", 6)
     val = make_images(tmp_path / "val", 2, seed=1)
-    s = train(data=[str(data)], val=[str(val)], out=str(tmp_path / "run"), arch="unet-compact", noise="gaussian:25",
-              target=target, iterations=300, batch=4, crop=32, lr=1e-3, val_every=300, ckpt_every=300, workers=0,
-              progress=False)  # fmt: skip
+    s = train(
+        data=[str(data)],
+        val=[str(val)],
+        out=str(tmp_path / "run"),
+        arch="unet-compact",
+        noise="gaussian:25",
+        target=target,
+        iterations=300,
+        batch=4,
+        crop=32,
+        lr=1e-3,
+        val_every=300,
+        ckpt_every=300,
+        workers=0,
+        progress=False,
+    )
     assert s["step"] == 300
     assert s["best_val_psnr"] > s["noisy_val_psnr"] + 5, s
     cfg = json.loads((tmp_path / "run" / "config.json").read_text())
@@ -63,9 +76,35 @@ def test_a_few_hundred_steps_raise_validation_psnr(tmp_path, target):
 def test_resume_after_kill_9(tmp_path):
     data = make_images(tmp_path / "train", 4)
     run = tmp_path / "run"
-    cmd = [sys.executable, "-m", "noise2noise.cli", "train", "--data", str(data), "--out", str(run), "--arch", "unet-compact",
-           "--iterations", "60", "--batch", "2", "--crop", "32", "--ckpt-every", "10", "--keep-every", "30", "--val-every", "1000",
-           "--val-count", "1", "--workers", "0", "--quiet"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "noise2noise.cli",
+        "train",
+        "--data",
+        str(data),
+        "--out",
+        str(run),
+        "--arch",
+        "unet-compact",
+        "--iterations",
+        "60",
+        "--batch",
+        "2",
+        "--crop",
+        "32",
+        "--ckpt-every",
+        "10",
+        "--keep-every",
+        "30",
+        "--val-every",
+        "1000",
+        "--val-count",
+        "1",
+        "--workers",
+        "0",
+        "--quiet",
+    ]
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 120
     while time.time() < deadline and not (run / "state.pt").exists():
@@ -100,8 +139,8 @@ DDP_SCRIPT = textwrap.dedent(
     """
     import hashlib, os, sys, torch
     torch.set_num_threads(1)
-    from noise2noise.train import train
-    import noise2noise.train as T
+    from noise2noise.training import train
+    import noise2noise.training as T
     seen = []
     orig = T._Indices.__iter__
     def spy(self):
@@ -129,8 +168,24 @@ def test_torchrun_two_processes_agree_and_split_the_data(tmp_path):
     script = tmp_path / "ddp.py"
     script.write_text(DDP_SCRIPT)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", "29577",
-                        str(script), str(data), str(tmp_path / "run")], capture_output=True, text=True, timeout=300, env=env)  # fmt: skip
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc-per-node",
+            "2",
+            "--master-port",
+            "29577",
+            str(script),
+            str(data),
+            str(tmp_path / "run"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     h0, s0 = (tmp_path / "run" / "rank0.txt").read_text().splitlines()
     h1, s1 = (tmp_path / "run" / "rank1.txt").read_text().splitlines()
@@ -139,7 +194,7 @@ def test_torchrun_two_processes_agree_and_split_the_data(tmp_path):
 
 
 def test_loss_masks_and_variants():
-    from noise2noise.train import loss_fn
+    from noise2noise.losses import loss_fn
 
     out = torch.tensor([[[[0.5, 1.0]]]])
     tgt = torch.tensor([[[[0.0, 0.0]]]])
@@ -169,13 +224,34 @@ def _pairs_and_scenes(tmp_path):
     return pairs, scenes
 
 
-@pytest.mark.parametrize("kind,loss,noise", [("pairs", "l2", None), ("scenes", "l1", None), ("synthetic", "l0", "impulse:0-0.5"),
-                                             ("synthetic", "hdr", "poisson:5-50"), ("synthetic", "l2", "bernoulli:0-0.9"),
-                                             ("synthetic", "l1", "text:0-0.3")])  # fmt: skip
+@pytest.mark.parametrize(
+    "kind,loss,noise",
+    [
+        ("pairs", "l2", None),
+        ("scenes", "l1", None),
+        ("synthetic", "l0", "impulse:0-0.5"),
+        ("synthetic", "hdr", "poisson:5-50"),
+        ("synthetic", "l2", "bernoulli:0-0.9"),
+        ("synthetic", "l1", "text:0-0.3"),
+    ],
+)
 def test_every_data_source_and_loss_trains(tmp_path, kind, loss, noise):
     pairs, scenes = _pairs_and_scenes(tmp_path)
     data = make_images(tmp_path / "train", 3)
     kw = {"pairs": str(pairs)} if kind == "pairs" else {"scenes": str(scenes)} if kind == "scenes" else {"noise": noise}
-    s = train(data=[str(data)], out=str(tmp_path / "run"), arch="unet-compact", loss=loss, iterations=4, batch=2, crop=32,
-              val_every=4, ckpt_every=4, val_count=1, workers=0, progress=False, **kw)  # fmt: skip
+    s = train(
+        data=[str(data)],
+        out=str(tmp_path / "run"),
+        arch="unet-compact",
+        loss=loss,
+        iterations=4,
+        batch=2,
+        crop=32,
+        val_every=4,
+        ckpt_every=4,
+        val_count=1,
+        workers=0,
+        progress=False,
+        **kw,
+    )
     assert s["step"] == 4 and np.isfinite(s["best_val_psnr"])

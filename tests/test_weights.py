@@ -59,3 +59,21 @@ def test_garbage_and_empty_files(tmp_path):
     for n in ("e.safetensors", "g.safetensors", "g.pt", "missing.pt"):
         with pytest.raises(WeightsError):
             load_weights(tmp_path / n)
+
+
+def test_a_newer_weights_format_and_bad_metadata_are_clear_errors(tmp_path):
+    import json
+
+    from safetensors.torch import save_file
+
+    cfg = ModelConfig("unet-compact")
+    state = {k: v.contiguous() for k, v in build_model(cfg).state_dict().items()}
+    cases = {
+        "newer": (json.dumps({"format": 99, "model": cfg.to_dict()}), "newer than this noise2noise reads"),
+        "empty": ("{}", "no model config"),
+        "json": ("{not json", "not valid JSON"),
+    }
+    for name, (header, message) in cases.items():
+        save_file(state, str(tmp_path / f"{name}.safetensors"), metadata={"n2n_config": header})
+        with pytest.raises(WeightsError, match=message):
+            load_weights(tmp_path / f"{name}.safetensors")

@@ -1,17 +1,39 @@
 """noise2noise: train image denoisers without clean data, and run them anywhere.
 
-Public API::
+Public API (each is what the matching ``n2n`` command calls)::
 
-    from noise2noise import Denoiser
-    den = Denoiser.from_weights()            # the shipped default model
+    from noise2noise import Denoiser, train, evaluate, export
+    den = Denoiser.from_weights()            # the shipped default model (n2n denoise)
     out = den(cv2.imread("photo.png"))       # same shape and dtype, BGR as OpenCV reads it
+    train(data=["photos/"], out="runs/mine", noise="gaussian:0-50", target="noisy")  # n2n train
+    export(out="model.onnx")                 # n2n export: a report, the file checked against torch
 """
 
-from .inference import Denoiser
-from .model import ModelConfig, UNet, UNetCompact, build_model
-from .noise import NoiseConfig, add_noise
-from .weights import load_weights, save_weights
+from ._version import __version__
+from .config import ExportConfig, ModelConfig, NoiseConfig, TrainConfig
+from .denoiser import Denoiser
+from .deploy.export import export
+from .evaluation import evaluate
+from .model import UNet, UNetCompact, build_model
+from .noise import add_noise
+from .training import train
+from .weights import load_checkpoint, load_weights, save_weights
 
-__version__ = "0.1.0"
-__all__ = ["Denoiser", "ModelConfig", "NoiseConfig", "UNet", "UNetCompact", "add_noise", "build_model",
-           "load_weights", "save_weights", "__version__"]  # fmt: skip
+__all__ = [
+    "Denoiser",
+    "ExportConfig",
+    "ModelConfig",
+    "NoiseConfig",
+    "TrainConfig",
+    "UNet",
+    "UNetCompact",
+    "__version__",
+    "add_noise",
+    "build_model",
+    "evaluate",
+    "export",
+    "load_checkpoint",
+    "load_weights",
+    "save_weights",
+    "train",
+]

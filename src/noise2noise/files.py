@@ -8,8 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .images import ImageError, list_images, read_image, write_image
-from .inference import Denoiser
+from .data.folders import list_images
+from .denoiser import Denoiser
+from .images import ImageError, read_image, write_image
 
 
 @dataclass
@@ -44,8 +45,9 @@ def plan(inputs: list[str], outdir: str | os.PathLike, overwrite: bool = False) 
     return jobs
 
 
-def denoise_files(jobs: list[Job], denoiser: Denoiser, progress: bool = True,
-                  on_error: Callable[[str], None] | None = None) -> int:  # fmt: skip
+def denoise_files(
+    jobs: list[Job], denoiser: Denoiser, progress: bool = True, on_error: Callable[[str], None] | None = None
+) -> int:
     """Denoise each job; a file that fails is reported through ``on_error`` (one line) and
     nothing is written for it. Returns the number of failures."""
     from tqdm import tqdm

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import os
 import struct
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .atomic import replacing
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pnm")
 MAX_PIXELS = 250_000_000  # refuse to decode larger images (decompression bombs)
@@ -38,10 +39,6 @@ class Image:
 
     pixels: np.ndarray
     alpha: np.ndarray | None = None
-
-    @property
-    def max_value(self) -> int:
-        return 65535 if self.pixels.dtype == np.uint16 else 255
 
 
 def header_size(data: bytes) -> tuple[int, int] | None:
@@ -126,49 +123,10 @@ def write_image(path: str | os.PathLike, image: Image, jpeg_quality: int = 95) -
     if not ok:
         raise ImageError(f"{p}: cannot encode as {ext}")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+        with replacing(p) as tmp:
+            tmp.write_bytes(enc.tobytes())
     except OSError as e:
-        raise ImageError(f"{p.parent}: cannot write there ({e.strerror or e})") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(enc.tobytes())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
-        os.replace(tmp, p)
-    except BaseException as e:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise ImageError(f"{p}: cannot write ({e.strerror or e})") from None
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def list_images(inputs: list[str]) -> list[Path]:
-    """Expand files, folders (non-recursive, sorted) and globs into image paths."""
-    import glob
-
-    out: list[Path] = []
-    for item in inputs:
-        p = Path(item)
-        if p.is_dir():
-            found = sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in IMAGE_EXTS)
-            if not found:
-                raise ImageError(f"{p}: folder has no images ({', '.join(IMAGE_EXTS)})")
-            out += found
-        elif p.exists():
-            out.append(p)
-        elif any(c in item for c in "*?["):
-            found = sorted(Path(q) for q in glob.glob(item) if Path(q).is_file())
-            if not found:
-                raise ImageError(f"{item}: pattern matches no files")
-            out += found
-        else:
-            raise ImageError(f"{p}: no such file or folder")
-    return out
+        raise ImageError(f"{p}: cannot write ({e.strerror or e})") from None
 
 
 # ---- the reference card's pre/post-processing ------------------------------------------------
@@ -197,7 +155,27 @@ def postprocess(output: np.ndarray, dtype: type = np.uint8) -> np.ndarray:
     return np.ascontiguousarray(cv2.cvtColor(np.ascontiguousarray(chw.transpose(1, 2, 0)), cv2.COLOR_RGB2BGR))
 
 
-def to_rgb_float(pixels: np.ndarray) -> np.ndarray:
-    """HWC RGB float32 [0, 1] (grey replicated to three channels), for metrics and training data."""
-    x = preprocess(pixels)[0].transpose(1, 2, 0)
-    return np.repeat(x, 3, axis=2) if x.shape[2] == 1 else x
+# ---- conversions, each written once -------------------------------------------------------------
+
+
+def to_rgb(pixels: np.ndarray) -> np.ndarray:
+    """An OpenCV array (HWC BGR or HW grey) as HWC RGB, grey replicated to three channels; the
+    integer type is kept (training data stays uint8/uint16 in memory)."""
+    if pixels.ndim == 2:
+        return np.repeat(pixels[..., None], 3, axis=2)
+    return np.ascontiguousarray(pixels[..., ::-1])
+
+
+def to_float(pixels: np.ndarray) -> np.ndarray:
+    """uint8/uint16 pixels -> float32 in [0, 1] (by the type's full scale), layout unchanged."""
+    return pixels.astype(np.float32) / (65535.0 if pixels.dtype == np.uint16 else 255.0)
+
+
+def to_uint8(x: np.ndarray) -> np.ndarray:
+    """Float in [0, 1] -> uint8: clip and round to the nearest of 256 levels (rounded in float64)."""
+    return np.clip(np.round(np.asarray(x, np.float64) * 255.0), 0, 255).astype(np.uint8)
+
+
+def quantize(x: np.ndarray) -> np.ndarray:
+    """What saving to an 8-bit file does to a float image: clip to [0, 1], round to 1/255; float32."""
+    return (to_uint8(x) / np.float32(255.0)).astype(np.float32)

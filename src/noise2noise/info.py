@@ -33,8 +33,14 @@ def model_info(model: nn.Module, shape: tuple[int, int, int] = (3, 256, 256)) ->
     with FlopCounterMode(display=False) as counter, torch.inference_mode():
         model.eval()(torch.zeros(1, c, hp, wp, device=next(model.parameters()).device))
     flops = int(counter.get_total_flops())
-    return {"params": count_params(model), "macs": flops // 2, "flops": flops, "shape": [c, h, w],
-            "padded_shape": [c, hp, wp], "convention": "flops = 2 * macs; convolutions only (torch.utils.flop_counter)"}  # fmt: skip
+    return {
+        "params": count_params(model),
+        "macs": flops // 2,
+        "flops": flops,
+        "shape": [c, h, w],
+        "padded_shape": [c, hp, wp],
+        "convention": "flops = 2 * macs; convolutions only (torch.utils.flop_counter)",
+    }
 
 
 def arch_info(arch: str, shape: tuple[int, int, int] = (3, 256, 256)) -> dict:

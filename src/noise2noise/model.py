@@ -18,39 +18,13 @@ Two architectures:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Literal
-
 import torch
 from torch import nn
 
-Arch = Literal["unet", "unet-compact"]
-ARCHS: tuple[str, ...] = ("unet", "unet-compact")
+from .config import ARCHS, ModelConfig
+
+__all__ = ["ARCHS", "MULTIPLE", "ModelConfig", "UNet", "UNetCompact", "build_model", "count_params"]
 MULTIPLE = 32  # 2**5: both nets pool five times
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    """Architecture of a denoiser. ``in_channels``/``out_channels``: 3 for RGB, 1 for grey."""
-
-    arch: Arch = "unet"
-    in_channels: int = 3
-    out_channels: int = 3
-
-    def __post_init__(self) -> None:
-        if self.arch not in ARCHS:
-            raise ValueError(f"unknown architecture {self.arch!r}; choose one of {', '.join(ARCHS)}")
-        for name in ("in_channels", "out_channels"):
-            v = getattr(self, name)
-            if not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> ModelConfig:
-        return cls(**{k: d[k] for k in ("arch", "in_channels", "out_channels") if k in d})
 
 
 def _conv(cin: int, cout: int) -> nn.Conv2d:
@@ -127,17 +101,10 @@ class UNetCompact(nn.Module):
         relu = lambda: nn.ReLU(inplace=True)  # noqa: E731
         self._block1 = nn.Sequential(_conv(in_channels, 48), relu(), _conv(48, 48), relu(), nn.MaxPool2d(2))
         self._block2 = nn.Sequential(_conv(48, 48), relu(), nn.MaxPool2d(2))
-        self._block3 = nn.Sequential(
-            _conv(48, 48), relu(), nn.ConvTranspose2d(48, 48, 3, stride=2, padding=1, output_padding=1)
-        )
-        self._block4 = nn.Sequential(
-            _conv(96, 96), relu(), _conv(96, 96), relu(),
-            nn.ConvTranspose2d(96, 96, 3, stride=2, padding=1, output_padding=1),
-        )  # fmt: skip
-        self._block5 = nn.Sequential(
-            _conv(144, 96), relu(), _conv(96, 96), relu(),
-            nn.ConvTranspose2d(96, 96, 3, stride=2, padding=1, output_padding=1),
-        )  # fmt: skip
+        up = lambda c: nn.ConvTranspose2d(c, c, 3, stride=2, padding=1, output_padding=1)  # noqa: E731
+        self._block3 = nn.Sequential(_conv(48, 48), relu(), up(48))
+        self._block4 = nn.Sequential(_conv(96, 96), relu(), _conv(96, 96), relu(), up(96))
+        self._block5 = nn.Sequential(_conv(144, 96), relu(), _conv(96, 96), relu(), up(96))
         self._block6 = nn.Sequential(
             _conv(96 + in_channels, 64), relu(), _conv(64, 32), relu(), _conv(32, out_channels), nn.LeakyReLU(0.1)
         )

@@ -21,63 +21,11 @@ A parameter is fixed (``gaussian:25``) or a range sampled uniformly per image
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 import numpy as np
 
-Kind = Literal["gaussian", "poisson", "bernoulli", "impulse", "text"]
-KINDS: tuple[str, ...] = ("gaussian", "poisson", "bernoulli", "impulse", "text")
-_LIMITS = {
-    "gaussian": (0.0, 255.0),
-    "poisson": (0.0, 1e6),
-    "bernoulli": (0.0, 1.0),
-    "impulse": (0.0, 1.0),
-    "text": (0.0, 0.95),
-}
+from .config import NOISE_KINDS, NoiseConfig
 
-
-@dataclass(frozen=True)
-class NoiseConfig:
-    """A noise model and its parameter (fixed when ``low == high``, else sampled per image)."""
-
-    kind: Kind = "gaussian"
-    low: float = 25.0
-    high: float = 25.0
-
-    def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"unknown noise {self.kind!r}; choose one of {', '.join(KINDS)}")
-        lo, hi = _LIMITS[self.kind]
-        if not (lo <= self.low <= self.high <= hi):
-            raise ValueError(
-                f"{self.kind} parameter must satisfy {lo:g} <= low <= high <= {hi:g}, got {self.low:g}-{self.high:g}"
-            )
-        if self.kind == "poisson" and self.low <= 0 and self.high <= 0:
-            raise ValueError("poisson lambda must be > 0")
-
-    @classmethod
-    def parse(cls, spec: str) -> NoiseConfig:
-        """Parse ``kind:value`` or ``kind:low-high`` (e.g. ``gaussian:25``, ``gaussian:0-50``)."""
-        kind, sep, value = spec.strip().partition(":")
-        if not sep or not value:
-            raise ValueError(f"noise must look like KIND:VALUE or KIND:LOW-HIGH (e.g. gaussian:25), got {spec!r}")
-        try:
-            parts = [float(v) for v in value.split("-")] if not value.startswith("-") else [float(value)]
-        except ValueError:
-            raise ValueError(f"noise parameter must be a number or LOW-HIGH, got {value!r}") from None
-        if len(parts) == 1:
-            parts *= 2
-        if len(parts) != 2:
-            raise ValueError(f"noise parameter must be a number or LOW-HIGH, got {value!r}")
-        return cls(kind, parts[0], parts[1])  # type: ignore[arg-type]
-
-    def __str__(self) -> str:
-        v = f"{self.low:g}" if self.low == self.high else f"{self.low:g}-{self.high:g}"
-        return f"{self.kind}:{v}"
-
-    def sample_param(self, rng: np.random.Generator) -> float:
-        return self.low if self.low == self.high else float(rng.uniform(self.low, self.high))
+__all__ = ["NOISE_KINDS", "NoiseConfig", "add_noise", "bernoulli", "gaussian", "impulse", "poisson", "text"]
 
 
 def gaussian(x: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
@@ -148,8 +96,3 @@ def add_noise(x: np.ndarray, cfg: NoiseConfig, rng: np.random.Generator) -> tupl
     if cfg.kind == "impulse":
         return impulse(x, p, rng), None
     return text(x, p, rng), None
-
-
-def quantize(x: np.ndarray) -> np.ndarray:
-    """What saving to an 8-bit file does to a float image: clip to [0, 1] and round to 1/255."""
-    return (np.round(np.clip(x, 0.0, 1.0) * 255.0) / 255.0).astype(np.float32)

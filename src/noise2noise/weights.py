@@ -20,7 +20,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .model import ARCHS, ModelConfig, build_model
+from .atomic import replacing
+from .config import ARCHS, ModelConfig
+from .model import build_model
 
 FORMAT_VERSION = 1
 
@@ -62,6 +64,14 @@ def available_models() -> list[str]:
     return [n for n in REGISTRY if (Path(str(resources.files("noise2noise") / "weights")) / REGISTRY[n]).is_file()]
 
 
+def resolve(weights: str | os.PathLike | None = None, model: str | None = None) -> Path:
+    """The checkpoint to use: the ``weights`` file if given, else the shipped ``model`` (default:
+    the default model). Giving both is an error rather than a silent choice."""
+    if weights is not None and model is not None:
+        raise WeightsError("give a weights file or a shipped model name, not both")
+    return Path(weights) if weights is not None else registry_path(model or DEFAULT_MODEL)
+
+
 # ---- saving and loading ----------------------------------------------------------------------
 
 
@@ -72,9 +82,8 @@ def save_weights(path: str | os.PathLike, model: nn.Module, config: ModelConfig,
     p = Path(path)
     header = {"format": FORMAT_VERSION, "model": config.to_dict(), **(meta or {})}
     state = {k: v.detach().float().contiguous().cpu() for k, v in model.state_dict().items()}
-    tmp = p.with_name(f".{p.name}.tmp")
-    save_file(state, str(tmp), metadata={"n2n_config": json.dumps(header)})
-    os.replace(tmp, p)
+    with replacing(p) as tmp:
+        save_file(state, str(tmp), metadata={"n2n_config": json.dumps(header)})
 
 
 def _load_state(path: Path) -> tuple[dict[str, torch.Tensor], dict | None]:
@@ -91,8 +100,7 @@ def _load_state(path: Path) -> tuple[dict[str, torch.Tensor], dict | None]:
                 state = {k: f.get_tensor(k) for k in f.keys()}
         except (SafetensorError, OSError, ValueError) as e:
             raise WeightsError(f"{path}: not a valid safetensors file ({str(e).splitlines()[0]})") from None
-        header = json.loads(meta["n2n_config"]) if "n2n_config" in meta else None
-        return state, header
+        return state, _header(path, meta.get("n2n_config"))
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
@@ -110,6 +118,24 @@ def _load_state(path: Path) -> tuple[dict[str, torch.Tensor], dict | None]:
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
         raise WeightsError(f"{path}: not a state_dict (expected a mapping of parameter names to tensors)")
     return obj, None
+
+
+def _header(path: Path, text: str | None) -> dict | None:
+    """The ``n2n_config`` metadata, checked: JSON with a model config, in a format we can read."""
+    if text is None:
+        return None
+    try:
+        header = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise WeightsError(f"{path}: the n2n_config metadata is not valid JSON ({e.msg})") from None
+    if not isinstance(header, dict) or not isinstance(header.get("model"), dict):
+        raise WeightsError(f"{path}: the n2n_config metadata has no model config")
+    version = header.get("format", 1)
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise WeightsError(
+            f"{path}: weights format {version!r} is newer than this noise2noise reads ({FORMAT_VERSION}); upgrade it"
+        )
+    return header
 
 
 def guess_arch(state: dict[str, torch.Tensor]) -> str | None:
@@ -144,7 +170,10 @@ def load_weights(path: str | os.PathLike, arch: str | None = None) -> Checkpoint
     p = Path(path)
     state, header = _load_state(p)
     if header is not None:
-        config = ModelConfig.from_dict(header["model"])
+        try:
+            config = ModelConfig.from_dict(header["model"])
+        except (TypeError, ValueError) as e:
+            raise WeightsError(f"{p}: bad model config in the file ({e})") from None
         if arch is not None and arch != config.arch:
             raise WeightsError(f"{p}: holds a {config.arch!r} model, not {arch!r}")
         meta = {k: v for k, v in header.items() if k not in ("model", "format")}
@@ -167,6 +196,13 @@ def load_weights(path: str | os.PathLike, arch: str | None = None) -> Checkpoint
     model.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
     model.eval()
     return Checkpoint(model, config, meta, str(p))
+
+
+def load_checkpoint(
+    weights: str | os.PathLike | None = None, model: str | None = None, arch: str | None = None
+) -> Checkpoint:
+    """``load_weights`` of a file, or of a shipped model (the default model when neither is given)."""
+    return load_weights(resolve(weights, model), arch=arch)
 
 
 def file_sha256(path: str | os.PathLike) -> str:

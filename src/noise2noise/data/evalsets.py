@@ -17,16 +17,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .images import ImageError, list_images, read_image
+from ..images import ImageError, read_image, to_rgb
+from .folders import is_pairs_folder, list_images, pair_paths
 
 SIDD_KEYS = {"gt": "ValidationGtBlocksSrgb", "noisy": "ValidationNoisyBlocksSrgb"}
 
 
 def _rgb(path: Path) -> np.ndarray:
+    """HWC RGB uint8 (16-bit files scaled down): evaluation scores 8-bit images."""
     pix = read_image(path).pixels
-    if pix.dtype != np.uint8:
-        pix = (pix // 257).astype(np.uint8)
-    return np.repeat(pix[..., None], 3, axis=2) if pix.ndim == 2 else np.ascontiguousarray(pix[..., ::-1])
+    return to_rgb(pix if pix.dtype == np.uint8 else (pix // 257).astype(np.uint8))
 
 
 def read_mat(path: Path, key: str) -> np.ndarray:
@@ -105,13 +105,8 @@ def open_evalset(data: str, real: bool = True) -> EvalSet:
         return EvalSet("sidd-blocks", str(gt_path), items)
     if not p.exists():
         raise ImageError(f"{p}: no such file or folder")
-    if p.is_dir() and (p / "noisy").is_dir() and (p / "clean").is_dir():
-        noisy = {q.name: q for q in list_images([str(p / "noisy")])}
-        clean = {q.name: q for q in list_images([str(p / "clean")])}
-        if set(noisy) != set(clean):
-            odd = sorted(set(noisy) ^ set(clean))
-            raise ImageError(f"{p}: noisy/ and clean/ names differ, e.g. {', '.join(odd[:3])}")
-        items = [(n, _pair_loader(clean[n], noisy[n] if real else None)) for n in sorted(noisy)]
+    if p.is_dir() and is_pairs_folder(p):
+        items = [(n, _pair_loader(c, nz if real else None)) for n, nz, c in pair_paths(p)]
         return EvalSet("pairs", str(p), items)
     if p.is_dir():
         scenes = sorted(q for q in p.iterdir() if q.is_dir())

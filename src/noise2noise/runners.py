@@ -1,27 +1,33 @@
-"""Runners for exported models (ONNX Runtime, OpenVINO) and the conversion cache.
+"""The runtimes behind one small interface: a *runner* is ``f(x) -> y`` with ``x`` a float32
+``ndarray[N, C, H, W]`` (H, W multiples of 32) and ``y`` a float32 ``ndarray[N, C', H, W]``.
 
-Each runner is ``f(x: ndarray[1,C,H,W] float32) -> ndarray[1,C',H,W] float32``, the interface of
-``inference.run_padded``/``run_tiled``, so every backend shares the same pre/post-processing and
-tiling code. Heavy runtimes are imported inside the functions that need them.
+Eager PyTorch, ONNX Runtime and OpenVINO each give one; ``inference`` pads and tiles over any of
+them, so every backend shares the same pre/post-processing and tiling code. Heavy runtimes are
+imported inside the functions that need them.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from .inference import Runner
-
-BACKENDS = ("torch", "onnxruntime", "openvino")
+Runner = Callable[[np.ndarray], np.ndarray]
 
 
-def cache_dir() -> Path:
-    """Where converted models are kept (``$N2N_CACHE``, else ``~/.cache/noise2noise``)."""
-    d = Path(os.environ.get("N2N_CACHE", Path.home() / ".cache" / "noise2noise"))
-    d.mkdir(parents=True, exist_ok=True)
-    return d
+def torch_runner(model, device: str = "cpu") -> Runner:
+    """Eager PyTorch fp32 runner (the reference implementation's way)."""
+    import torch
+
+    model = model.to(device).eval()
+
+    def run(x: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return model(torch.from_numpy(np.ascontiguousarray(x)).to(device)).float().cpu().numpy()
+
+    return run
 
 
 def onnxruntime_runner(path: str | os.PathLike, threads: int | None = None) -> Runner:
@@ -59,8 +65,8 @@ def openvino_runner(path: str | os.PathLike, precision: str = "fp32", threads: i
         cfg["INFERENCE_NUM_THREADS"] = threads
     if precision in ("bf16", "fp16"):
         if not openvino_precision_supported(precision):
-            raise ValueError(f"this CPU has no native {precision} in OpenVINO (capabilities: "
-                             f"{', '.join(core.get_property('CPU', 'OPTIMIZATION_CAPABILITIES'))})")  # fmt: skip
+            caps = ", ".join(core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"))
+            raise ValueError(f"this CPU has no native {precision} in OpenVINO (capabilities: {caps})")
         cfg["INFERENCE_PRECISION_HINT"] = precision
     else:
         cfg["INFERENCE_PRECISION_HINT"] = "f32"

@@ -14,8 +14,6 @@ import time
 
 import numpy as np
 
-CONFIGS = ("torch-fp32", "torch-fp32-cl", "onnxruntime-fp32", "openvino-fp32", "openvino-bf16")
-
 
 def parse_shapes(text: str) -> list[tuple[int, int, int, int]]:
     out = []
@@ -32,14 +30,14 @@ def parse_shapes(text: str) -> list[tuple[int, int, int, int]]:
 def _runner(config: str, weights: str | None, model: str | None, files: dict[str, str]):
     import torch
 
-    from .backends import runner_for_file
-    from .deploy import runner_for_checkpoint
-    from .weights import DEFAULT_MODEL, load_weights, registry_path
+    from ..runners import runner_for_file
+    from ..weights import load_checkpoint
+    from .choose import runner_for_checkpoint
 
     if config in files:  # PATH or PATH@BACKEND
         path, _, backend = files[config].partition("@")
         return runner_for_file(path, backend or None), None
-    ck = load_weights(weights if weights else registry_path(model or DEFAULT_MODEL))
+    ck = load_checkpoint(weights, model)
     backend, _, precision = config.partition("-")
     if config == "torch-fp32-cl":
         m = ck.model.eval().to(memory_format=torch.channels_last)
@@ -52,12 +50,19 @@ def _runner(config: str, weights: str | None, model: str | None, files: dict[str
     return runner_for_checkpoint(ck, backend, precision.replace("-cl", ""))[0], ck.model
 
 
-def bench_one(config: str, shape: tuple[int, int, int, int], weights: str | None, model: str | None, files: dict[str, str],
-              warmup: int = 2, repeats: int = 10) -> dict:  # fmt: skip
+def bench_one(
+    config: str,
+    shape: tuple[int, int, int, int],
+    weights: str | None,
+    model: str | None,
+    files: dict[str, str],
+    warmup: int = 2,
+    repeats: int = 10,
+) -> dict:
     """Time one configuration in this process (called in a subprocess by ``bench``)."""
     import resource
 
-    from .info import model_info
+    from ..info import model_info
 
     run, net = _runner(config, weights, model, files)
     x = np.random.default_rng(0).random(shape, dtype=np.float32)
@@ -71,20 +76,36 @@ def bench_one(config: str, shape: tuple[int, int, int, int], weights: str | None
     med, p90 = float(np.median(times)), float(np.percentile(times, 90))
     n, c, h, w = shape
     flops = model_info(net, (c, h, w))["flops"] * n if net is not None else None
-    return {"config": config, "shape": list(shape), "median_ms": med * 1e3, "p90_ms": p90 * 1e3, "images_per_s": n / med,
-            "megapixels_per_s": n * h * w / med / 1e6, "gflops_per_s": flops / med / 1e9 if flops else None,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "repeats": repeats}  # fmt: skip
+    return {
+        "config": config,
+        "shape": list(shape),
+        "median_ms": med * 1e3,
+        "p90_ms": p90 * 1e3,
+        "images_per_s": n / med,
+        "megapixels_per_s": n * h * w / med / 1e6,
+        "gflops_per_s": flops / med / 1e9 if flops else None,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "repeats": repeats,
+    }
 
 
-def bench(configs: list[str], shapes: list[tuple[int, int, int, int]], weights: str | None = None, model: str | None = None,
-          files: dict[str, str] | None = None, warmup: int = 2, repeats: int = 10, log=None) -> list[dict]:  # fmt: skip
+def bench(
+    configs: list[str],
+    shapes: list[tuple[int, int, int, int]],
+    weights: str | None = None,
+    model: str | None = None,
+    files: dict[str, str] | None = None,
+    warmup: int = 2,
+    repeats: int = 10,
+    log=None,
+) -> list[dict]:
     """Run every configuration x shape in a fresh subprocess; adds ``speedup`` vs torch-fp32."""
     rows = []
     for shape in shapes:
         for cfg in configs:
-            args = json.dumps({"config": cfg, "shape": shape, "weights": weights, "model": model, "files": files or {},
-                               "warmup": warmup, "repeats": repeats})  # fmt: skip
-            r = subprocess.run([sys.executable, "-m", "noise2noise.bench", args], capture_output=True, text=True)
+            job = {"config": cfg, "shape": shape, "weights": weights, "model": model, "files": files or {}}
+            args = json.dumps({**job, "warmup": warmup, "repeats": repeats})
+            r = subprocess.run([sys.executable, "-m", "noise2noise.deploy.bench", args], capture_output=True, text=True)
             if r.returncode != 0:
                 msg = (r.stderr.strip().splitlines() or ["failed"])[-1]
                 row = {"config": cfg, "shape": list(shape), "error": msg[:300]}

@@ -26,8 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import replacing
+from ..images import to_uint8
+from ..metrics import psnr
+
 BINS = 2048
-METHODS = ("kl", "minmax", "percentile")
+METHODS = ("kl", "minmax", "percentile")  # ours; config.INT8_METHODS adds "nncf" (int8.export_int8_nncf)
 
 
 def kl_threshold(hist: np.ndarray, edges: np.ndarray, levels: int = 255, start: int = 128) -> float:
@@ -171,10 +175,15 @@ def write_qdq(
             x = node.input[0]
             if x not in done:
                 s, z = quant_params(*ranges[x])
-                new_inits += [numpy_helper.from_array(np.array(s, np.float32), x + "_scale"),
-                              numpy_helper.from_array(np.array(z, np.uint8), x + "_zp")]  # fmt: skip
-                new_nodes += [helper.make_node("QuantizeLinear", [x, x + "_scale", x + "_zp"], [x + "_q"], name=x + "_Q"),
-                              helper.make_node("DequantizeLinear", [x + "_q", x + "_scale", x + "_zp"], [x + "_dq"], name=x + "_DQ")]  # fmt: skip
+                sc, zp = x + "_scale", x + "_zp"
+                new_inits += [
+                    numpy_helper.from_array(np.array(s, np.float32), sc),
+                    numpy_helper.from_array(np.array(z, np.uint8), zp),
+                ]
+                new_nodes += [
+                    helper.make_node("QuantizeLinear", [x, sc, zp], [x + "_q"], name=x + "_Q"),
+                    helper.make_node("DequantizeLinear", [x + "_q", sc, zp], [x + "_dq"], name=x + "_DQ"),
+                ]
                 done[x] = x + "_dq"
             node.input[0] = done[x]
             wname = node.input[1]
@@ -186,10 +195,14 @@ def write_qdq(
             w = numpy_helper.to_array(inits[wname]).astype(np.float32)
             ws = np.maximum(np.abs(w).reshape(w.shape[0], -1).max(axis=1) / 127.0, 1e-12).astype(np.float32)
             wq = np.clip(np.round(w / ws[:, None, None, None]), -127, 127).astype(np.int8)
-            new_inits += [numpy_helper.from_array(wq, wname + "_int8"), numpy_helper.from_array(ws, wname + "_wscale"),
-                          numpy_helper.from_array(np.zeros(w.shape[0], np.int8), wname + "_wzp")]  # fmt: skip
-            new_nodes.append(helper.make_node("DequantizeLinear", [wname + "_int8", wname + "_wscale", wname + "_wzp"],
-                                              [wname + "_dq"], name=wname + "_DQ", axis=0))  # fmt: skip
+            wi, wsc, wzp = wname + "_int8", wname + "_wscale", wname + "_wzp"
+            new_inits += [
+                numpy_helper.from_array(wq, wi),
+                numpy_helper.from_array(ws, wsc),
+                numpy_helper.from_array(np.zeros(w.shape[0], np.int8), wzp),
+            ]
+            dq = helper.make_node("DequantizeLinear", [wi, wsc, wzp], [wname + "_dq"], name=wname + "_DQ", axis=0)
+            new_nodes.append(dq)
             node.input[1] = wname + "_dq"
         new_nodes.append(node)
     used = {i for n in new_nodes for i in n.input}
@@ -201,7 +214,8 @@ def write_qdq(
     del model.graph.initializer[:]
     model.graph.initializer.extend(kept_inits + new_inits)
     onnx.checker.check_model(model)
-    onnx.save(model, str(out_path))
+    with replacing(out_path, ".onnx") as tmp:
+        onnx.save(model, str(tmp))
 
 
 def _toposort(nodes: list, available: set[str]) -> list:
@@ -226,17 +240,20 @@ def _psnr_against(onnx_path: str | Path, batches: list[np.ndarray], clean: list[
 
     sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     name = sess.get_inputs()[0].name
-    scores = []
-    for b, c in zip(batches, clean):
-        y = np.clip(np.round(sess.run(None, {name: b})[0] * 255), 0, 255)
-        mse = float(np.mean((y - np.round(c * 255)) ** 2))
-        scores.append(10 * np.log10(255**2 / max(mse, 1e-10)))
-    return float(np.mean(scores))
+    scores = [psnr(to_uint8(sess.run(None, {name: b})[0]), to_uint8(c)) for b, c in zip(batches, clean)]
+    return float(np.mean([min(s, 100.0) for s in scores]))  # an exact match would be inf
 
 
-def quantize_onnx(onnx_path: str | Path, out_path: str | Path, batches: Iterable[np.ndarray], method: str = "kl",
-                  keep_float: list[str] | None = None, clean: list[np.ndarray] | None = None,
-                  max_drop_db: float = 0.05, log=None) -> dict:  # fmt: skip
+def quantize_onnx(
+    onnx_path: str | Path,
+    out_path: str | Path,
+    batches: Iterable[np.ndarray],
+    method: str = "kl",
+    keep_float: list[str] | None = None,
+    clean: list[np.ndarray] | None = None,
+    max_drop_db: float = 0.05,
+    log=None,
+) -> dict:
     """Calibrate on ``batches`` (``1x3xHxW`` float32 noisy inputs) and write the int8 QDQ model.
 
     With ``clean`` targets for the batches, layers are kept in float, most sensitive first, until

@@ -14,6 +14,7 @@ input as an 8-bit image (clipped and rounded) in both protocols.
 
 from __future__ import annotations
 
+import csv
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,10 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .evalsets import open_evalset
-from .images import ImageError
+from .atomic import replacing
+from .config import EVAL_METHODS, PROTOCOLS, NoiseConfig, check_choice
+from .data.evalsets import open_evalset
+from .images import ImageError, to_uint8
 from .metrics import psnr, ssim
-from .noise import NoiseConfig, add_noise
+from .noise import add_noise
 
 Method = Callable[[np.ndarray], np.ndarray]  # HWC RGB float input -> HWC RGB uint8 output
 
@@ -53,10 +56,6 @@ class EvalResult:
         return s
 
 
-def to_u8(x: np.ndarray) -> np.ndarray:
-    return np.clip(np.round(np.asarray(x, np.float64) * 255.0), 0, 255).astype(np.uint8)
-
-
 def noisy_inputs(
     clean: np.ndarray, real_noisy: np.ndarray | None, noise: NoiseConfig | None, protocol: str, index: int, seed: int
 ) -> np.ndarray:
@@ -67,19 +66,19 @@ def noisy_inputs(
         raise ValueError("a folder of clean images needs --noise (e.g. gaussian:25)")
     x = clean.astype(np.float32) / 255.0
     noisy, _ = add_noise(x, noise, np.random.default_rng(seed * 1_000_000 + index))
-    return to_u8(noisy).astype(np.float32) / 255.0 if protocol == "uint8" else noisy
+    return to_uint8(noisy).astype(np.float32) / 255.0 if protocol == "uint8" else noisy
 
 
 def model_method(denoiser) -> Method:
     def run(x: np.ndarray) -> np.ndarray:
         y = denoiser.run_array(np.ascontiguousarray(x.transpose(2, 0, 1))[None])
-        return to_u8(y[0].transpose(1, 2, 0))
+        return to_uint8(y[0].transpose(1, 2, 0))
 
     return run
 
 
 def noisy_method(x: np.ndarray) -> np.ndarray:
-    return to_u8(x)
+    return to_uint8(x)
 
 
 def estimate_sigma(x: np.ndarray) -> float:
@@ -98,7 +97,7 @@ def nlm_method(sigma: float | None) -> Method:
 
     def run(x: np.ndarray) -> np.ndarray:
         s = NLM_H * (sigma if sigma is not None else estimate_sigma(x))
-        bgr = cv2.cvtColor(to_u8(x), cv2.COLOR_RGB2BGR)
+        bgr = cv2.cvtColor(to_uint8(x), cv2.COLOR_RGB2BGR)
         out = cv2.fastNlMeansDenoisingColored(bgr, None, h=s, hColor=s, templateWindowSize=7, searchWindowSize=21)
         return cv2.cvtColor(out, cv2.COLOR_BGR2RGB)
 
@@ -113,17 +112,25 @@ def bm3d_method(sigma: float | None) -> Method:
 
     def run(x: np.ndarray) -> np.ndarray:
         s = sigma if sigma is not None else estimate_sigma(x)
-        return to_u8(bm3d.bm3d_rgb(x.astype(np.float64), sigma_psd=s / 255.0))
+        return to_uint8(bm3d.bm3d_rgb(x.astype(np.float64), sigma_psd=s / 255.0))
 
     return run
 
 
-def evaluate(data: str, methods: list[MethodSpec], noise: str | None = None, protocol: str = "float", seed: int = 0,
-             limit: int | None = None, progress: bool = True, montage: str | None = None,
-             montage_images: list[str] | None = None, fid_model: str | None = None) -> tuple[list[EvalResult], dict]:  # fmt: skip
+def evaluate(
+    data: str,
+    methods: list[MethodSpec],
+    noise: str | None = None,
+    protocol: str = "float",
+    seed: int = 0,
+    limit: int | None = None,
+    progress: bool = True,
+    montage: str | None = None,
+    montage_images: list[str] | None = None,
+    fid_model: str | None = None,
+) -> tuple[list[EvalResult], dict]:
     """Score each method on ``data``; returns per-method results and the resolved config."""
-    if protocol not in ("float", "uint8"):
-        raise ValueError(f"protocol must be 'float' or 'uint8', got {protocol!r}")
+    check_choice("protocol", protocol, PROTOCOLS)
     ncfg = NoiseConfig.parse(noise) if noise else None
     if ncfg is not None and ncfg.low != ncfg.high:
         raise ValueError(f"evaluation needs a fixed noise level, got a range: {noise}")
@@ -147,7 +154,7 @@ def evaluate(data: str, methods: list[MethodSpec], noise: str | None = None, pro
         if real_noisy is None and ncfg is None:
             raise ValueError(f"{es.root} holds clean images only: pass --noise (e.g. gaussian:25)")
         x = noisy_inputs(clean, real_noisy, ncfg, protocol, i, seed)
-        nz = to_u8(x)
+        nz = to_uint8(x)
         base = {"name": name, "noisy_psnr": psnr(nz, clean), "noisy_ssim": ssim(nz, clean)}
         outs = []
         for m, r in zip(methods, results):
@@ -171,9 +178,16 @@ def evaluate(data: str, methods: list[MethodSpec], noise: str | None = None, pro
         from .montage import write_montages
 
         write_montages(Path(montage), shots, [m.name for m in methods])
-    config = {"data": str(data), "kind": es.kind, "noise": str(ncfg) if ncfg else "real", "protocol": protocol if ncfg else "real-8bit",
-              "seed": seed, "images": len(items), "methods": [m.name for m in methods],
-              "noise_rng": "numpy.random.default_rng(seed * 1_000_000 + index)"}  # fmt: skip
+    config = {
+        "data": str(data),
+        "kind": es.kind,
+        "noise": str(ncfg) if ncfg else "real",
+        "protocol": protocol if ncfg else "real-8bit",
+        "seed": seed,
+        "images": len(items),
+        "methods": [m.name for m in methods],
+        "noise_rng": "numpy.random.default_rng(seed * 1_000_000 + index)",
+    }
     return results, config
 
 
@@ -190,8 +204,12 @@ def to_json(results: list[EvalResult], config: dict, timing: bool = False) -> di
         return s
 
     first = results[0]
-    return {"summary": clean_summary(first), "images": clean_images(first), "config": config,
-            "methods": {r.method: {"summary": clean_summary(r), "images": clean_images(r)} for r in results}}  # fmt: skip
+    return {
+        "summary": clean_summary(first),
+        "images": clean_images(first),
+        "config": config,
+        "methods": {r.method: {"summary": clean_summary(r), "images": clean_images(r)} for r in results},
+    }
 
 
 def table_rows(results: list[EvalResult], methods: list[MethodSpec], shape: str) -> list[str]:
@@ -203,3 +221,45 @@ def table_rows(results: list[EvalResult], methods: list[MethodSpec], shape: str)
         f = f"{m.flops / 1e9:.3f}" if m.flops else "-"
         rows.append(f"| {m.name} | {p} | {f} | {s['psnr']:.3f} | {s['ssim']:.3f} | {shape} |")
     return rows
+
+
+CSV_FORMATS = {"psnr": ".4f", "ssim": ".5f", "noisy_psnr": ".4f", "noisy_ssim": ".5f", "seconds": ".4f"}
+
+
+def write_csv(results: list[EvalResult], path: str | Path) -> None:
+    """Per-image rows of every method (atomically)."""
+    with replacing(path) as tmp, open(tmp, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["method", "name", *CSV_FORMATS])
+        for r in results:
+            for im in r.images:
+                w.writerow([r.method, im["name"], *(format(im[k], f) for k, f in CSV_FORMATS.items())])
+
+
+def build_methods(
+    names: list[str], noise: str | None, load_denoiser: Callable[[], object], label: str
+) -> list[MethodSpec]:
+    """The methods to score: ``model`` (built by ``load_denoiser`` and named ``label``), ``noisy``,
+    ``nlm`` and ``bm3d`` (with the noise's sigma when it is Gaussian, else estimated per image)."""
+    from .info import model_info
+
+    sigma = None
+    if noise:
+        n = NoiseConfig.parse(noise)
+        sigma = n.low if n.kind == "gaussian" else None
+    specs = []
+    for m in names:
+        check_choice("method", m, EVAL_METHODS)
+        if m == "model":
+            den = load_denoiser()
+            params = flops = None
+            if den.model is not None:  # exported files carry no torch model to count
+                info = model_info(den.model, (3, 256, 256))
+                params, flops = info["params"], info["flops"]
+            tag = f"{den.meta.get('backend', 'torch')} {den.meta.get('precision', '')}".strip()
+            specs.append(MethodSpec(f"{label} [{tag}]", model_method(den), params, flops))
+        elif m == "noisy":
+            specs.append(MethodSpec("noisy", noisy_method))
+        else:
+            specs.append(MethodSpec(m, (nlm_method if m == "nlm" else bm3d_method)(sigma)))
+    return specs

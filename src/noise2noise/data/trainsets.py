@@ -14,36 +14,10 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .images import IMAGE_EXTS, ImageError, list_images, read_image
-from .noise import NoiseConfig, add_noise, quantize
-
-
-def load_rgb(path: Path) -> np.ndarray:
-    """Decode to HWC RGB (grey replicated), keeping the integer type to save memory."""
-    img = read_image(path).pixels
-    if img.ndim == 2:
-        return np.repeat(img[..., None], 3, axis=2)
-    return np.ascontiguousarray(img[..., ::-1])
-
-
-def to_float(rgb: np.ndarray) -> np.ndarray:
-    return rgb.astype(np.float32) / (65535.0 if rgb.dtype == np.uint16 else 255.0)
-
-
-def find_images(folders: list[str | Path]) -> list[Path]:
-    """Images in ``folders``, recursively, sorted (so a run sees the same list on every machine)."""
-    out: list[Path] = []
-    for f in folders:
-        p = Path(f)
-        if p.is_file():
-            out.append(p)
-            continue
-        if not p.is_dir():
-            raise ImageError(f"{p}: no such folder")
-        out += sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in IMAGE_EXTS)
-    if not out:
-        raise ImageError(f"no images in {', '.join(map(str, folders))}")
-    return out
+from ..config import TARGETS, NoiseConfig, check_choice
+from ..images import ImageError, quantize, to_float
+from ..noise import add_noise
+from .folders import load_rgb, pair_paths, scene_paths
 
 
 def _crop_boxes(shape: tuple[int, ...], crop: int, rng: np.random.Generator) -> tuple[int, int]:
@@ -97,10 +71,17 @@ class SyntheticPairs(Dataset):
     photo saved to a file is. The *target* stays unclipped so its noise is zero-mean (the L2
     argument needs only that)."""
 
-    def __init__(self, images: list[np.ndarray], noise: NoiseConfig, target: str = "noisy", crop: int = 64,
-                 seed: int = 0, length: int = 2**62, input_quantize: float = 0.0) -> None:  # fmt: skip
-        if target not in ("noisy", "clean"):
-            raise ValueError(f"target must be 'noisy' or 'clean', got {target!r}")
+    def __init__(
+        self,
+        images: list[np.ndarray],
+        noise: NoiseConfig,
+        target: str = "noisy",
+        crop: int = 64,
+        seed: int = 0,
+        length: int = 2**62,
+        input_quantize: float = 0.0,
+    ) -> None:
+        check_choice("target", target, TARGETS)
         self.images, self.noise, self.target, self.crop = images, noise, target, crop
         self.seed, self.length, self.input_quantize = seed, length, input_quantize
 
@@ -152,41 +133,26 @@ class RealPairs(Dataset):
 
 def load_pairs(folder: str | Path) -> tuple[list[list[np.ndarray]], list[str]]:
     """``folder/noisy/NAME`` + ``folder/clean/NAME`` -> [[noisy, clean], ...] and the names."""
-    root = Path(folder)
-    nd, cd = root / "noisy", root / "clean"
-    if not nd.is_dir() or not cd.is_dir():
-        raise ImageError(f"{root}: a pairs folder needs noisy/ and clean/ subfolders")
-    noisy = {p.name: p for p in list_images([str(nd)])}
-    clean = {p.name: p for p in list_images([str(cd)])}
-    if set(noisy) != set(clean):
-        odd = sorted(set(noisy) ^ set(clean))
-        raise ImageError(f"{root}: noisy/ and clean/ names differ, e.g. {', '.join(odd[:3])}")
-    groups, names = [], sorted(noisy)
-    for n in names:
-        a, b = load_rgb(noisy[n]), load_rgb(clean[n])
+    groups, names = [], []
+    for name, noisy, clean in pair_paths(folder):
+        a, b = load_rgb(noisy), load_rgb(clean)
         if a.shape != b.shape:
             raise ImageError(
-                f"{root}: {n} is {a.shape[1]}x{a.shape[0]} in noisy/ but {b.shape[1]}x{b.shape[0]} in clean/"
+                f"{folder}: {name} is {a.shape[1]}x{a.shape[0]} in noisy/ but {b.shape[1]}x{b.shape[0]} in clean/"
             )
         groups.append([a, b])
+        names.append(name)
     return groups, names
 
 
 def load_scenes(folder: str | Path) -> list[list[np.ndarray]]:
     """``folder/SCENE/*`` with two or more noisy captures of the same static scene each."""
-    root = Path(folder)
-    if not root.is_dir():
-        raise ImageError(f"{root}: no such folder")
     groups = []
-    for scene in sorted(p for p in root.iterdir() if p.is_dir()):
-        caps = [load_rgb(p) for p in list_images([str(scene)])]
-        if len(caps) < 2:
-            raise ImageError(f"{scene}: a scene needs two or more captures, found {len(caps)}")
-        if any(c.shape != caps[0].shape for c in caps):
-            raise ImageError(f"{scene}: captures differ in size")
-        groups.append(caps)
-    if not groups:
-        raise ImageError(f"{root}: no scene folders")
+    for caps in scene_paths(folder):
+        images = [load_rgb(p) for p in caps]
+        if any(c.shape != images[0].shape for c in images):
+            raise ImageError(f"{caps[0].parent}: captures differ in size")
+        groups.append(images)
     return groups
 
 

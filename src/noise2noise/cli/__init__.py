@@ -1,0 +1,52 @@
+"""The ``n2n`` command: one module per subcommand, each a thin shell that parses options, builds a
+config, calls one library function and prints.
+
+Every error the user can cause is printed as one line on stderr with a non-zero exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .._version import __version__
+from ..images import ImageError
+from ..weights import WeightsError
+from . import bench, denoise, eval, export, info, train
+
+COMMANDS = {"denoise": denoise, "info": info, "train": train, "eval": eval, "export": export, "bench": bench}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="n2n", description="Noise2Noise: train denoisers without clean data, and run them."
+    )
+    ap.add_argument("--version", action="version", version=f"noise2noise {__version__}")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    for name, mod in COMMANDS.items():
+        p = sub.add_parser(
+            name,
+            help=mod.HELP,
+            description=getattr(mod, "DESCRIPTION", mod.HELP),
+            epilog="example:\n  " + mod.EXAMPLE,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        mod.add_arguments(p)
+    return ap
+
+
+def _one_line(e: BaseException) -> str:
+    if isinstance(e, OSError) and not isinstance(e, FileNotFoundError) and e.filename:
+        return f"{e.filename}: {e.strerror or e}"
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.cmd].run(args)
+    except (ImageError, WeightsError, ValueError, OSError) as e:
+        print(f"n2n: error: {_one_line(e)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("n2n: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,105 @@
+"""What the subcommands share: argument types, the model options, options generated from a config's
+fields, and writing a report to a file or stdout."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from typing import Any
+
+from ..atomic import write_text
+from ..config import ARCHS, BACKENDS, PRECISIONS
+from ..denoiser import Denoiser
+
+_TYPES = {"int": int, "float": float, "str": str}
+
+
+def size_arg(text: str) -> tuple[int, int]:
+    """``WxH`` -> (W, H)."""
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+        if w < 1 or h < 1:
+            raise ValueError
+        return w, h
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT, e.g. 256x256, got {text!r}") from None
+
+
+def non_negative(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text}")
+    return v
+
+
+def add_model_args(p: argparse.ArgumentParser) -> None:
+    """``--weights``/``--model``/``--arch`` and the runtime options (the policy of ``deploy.choose``)."""
+    g = p.add_argument_group("model")
+    g.add_argument("--weights", help="checkpoint: our .safetensors, a legacy .pt state_dict, or an exported .onnx/.xml")
+    g.add_argument("--model", help="a shipped model name (default: the default model); see `n2n info --models`")
+    g.add_argument("--arch", choices=ARCHS, help="architecture of a legacy .pt (guessed from its keys if omitted)")
+    g.add_argument(
+        "--device", default="cpu", help="torch device; other than cpu runs the torch backend (default: %(default)s)"
+    )
+    g.add_argument(
+        "--backend",
+        default="auto",
+        choices=BACKENDS,
+        help="auto: OpenVINO when installed (bf16 where the CPU has it), else torch (default: %(default)s)",
+    )
+    g.add_argument(
+        "--precision",
+        default="auto",
+        choices=PRECISIONS,
+        help="fp32 alone selects eager torch, the exact reference path (default: %(default)s)",
+    )
+
+
+def load_denoiser(args: argparse.Namespace, tile: int | None = None, overlap: int = 96) -> Denoiser:
+    """The Denoiser of the model options: the same call a Python user makes."""
+    return Denoiser.from_weights(
+        args.weights,
+        model=args.model,
+        arch=args.arch,
+        device=args.device,
+        tile=tile,
+        overlap=overlap,
+        backend=args.backend,
+        precision=args.precision,
+    )
+
+
+def add_fields(p: argparse.ArgumentParser, cls: type) -> None:
+    """One option per field of the dataclass ``cls``: ``--field-name``, typed by the annotation, help
+    and choices from the field's metadata (``config.option``), default from the field."""
+    for f in dataclasses.fields(cls):
+        meta = dict(f.metadata)
+        help_text = meta.pop("help", "")
+        flag = meta.pop("flag", None)
+        short = meta.pop("short", None)
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        if f.type == "bool":  # a switch that turns the default off
+            p.add_argument(flag, dest=f.name, action="store_false", help=help_text + " off")
+            continue
+        base = str(f.type).replace(" | None", "")
+        kind = _TYPES[base[5:-1] if base.startswith("list[") else base]
+        names = [short, "--" + f.name.replace("_", "-")] if short else ["--" + f.name.replace("_", "-")]
+        suffix = "" if meta.get("required") or default is None else " (default: %(default)s)"
+        p.add_argument(*names, dest=f.name, type=kind, default=default, help=help_text + suffix, **meta)
+
+
+def config_from(cls: type, args: argparse.Namespace) -> Any:
+    """An instance of the dataclass ``cls`` from the parsed options of ``add_fields``."""
+    return cls(**{f.name: getattr(args, f.name) for f in dataclasses.fields(cls)})
+
+
+def write_report(dest: str, text: str) -> None:
+    """``text`` to the file ``dest`` (atomically) or, for ``-``, to stdout."""
+    if dest == "-":
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        write_text(dest, text if text.endswith("\n") else text + "\n")

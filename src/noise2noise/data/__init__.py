@@ -1,0 +1,1 @@
+"""Data: image folders (``folders``), training sets (``training``) and evaluation sets (``evalsets``)."""

@@ -1,0 +1,97 @@
+"""The ``Denoiser`` API: a checkpoint or exported file, the runner the backend policy chooses for it
+(``deploy.choose``), and inference (padding, tiling) with the card's pre/post-processing.
+
+    den = Denoiser.from_weights()                 # the shipped default model, backend "auto"
+    out = den(cv2.imread("photo.png"))            # same shape and dtype, BGR as OpenCV reads it
+
+``n2n denoise`` builds its Denoiser with this same call and the same defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from torch import nn
+
+from .deploy.choose import EXPORTED_SUFFIXES, runner_for_checkpoint, runner_for_exported
+from .images import Image, postprocess, preprocess
+from .inference import AUTO_TILE_PIXELS, DEFAULT_OVERLAP, DEFAULT_TILE, run_padded, run_tiled, tile_starts
+from .runners import Runner
+from .weights import load_checkpoint
+
+
+@dataclass
+class Denoiser:
+    """Denoise OpenCV-style arrays (HWC BGR or HW grey, uint8 or uint16) with any runner.
+
+    ``tile=None`` tiles automatically above ``AUTO_TILE_PIXELS``; ``tile=0`` never tiles."""
+
+    runner: Runner
+    in_channels: int = 3
+    tile: int | None = None
+    overlap: int = DEFAULT_OVERLAP
+    meta: dict | None = None
+    resize: tuple[int, int] | None = None  # (W, H): the card's fixed-shape path; output has this size
+    model: nn.Module | None = None  # the source network when built from a checkpoint (for info)
+
+    @classmethod
+    def from_weights(
+        cls,
+        path: str | os.PathLike | None = None,
+        *,
+        model: str | None = None,
+        arch: str | None = None,
+        device: str = "cpu",
+        tile: int | None = None,
+        overlap: int = DEFAULT_OVERLAP,
+        backend: str = "auto",
+        precision: str = "auto",
+    ) -> Denoiser:
+        """From a checkpoint file (ours or a legacy ``.pt``), an exported ``.onnx``/``.xml`` file, or
+        a shipped model name (default: the default model). ``backend``/``precision`` follow the one
+        policy of ``deploy.choose`` (``auto``: OpenVINO when installed, else eager torch)."""
+        if path is not None and str(path).endswith(EXPORTED_SUFFIXES):
+            runner, backend, precision = runner_for_exported(path, backend, precision)
+            return cls(runner, 3, tile, overlap, {"backend": backend, "precision": precision})
+        ckpt = load_checkpoint(path, model, arch)
+        runner, backend, precision = runner_for_checkpoint(ckpt, backend, precision, device)
+        meta = {**ckpt.meta, "backend": backend, "precision": precision}
+        return cls(runner, ckpt.config.in_channels, tile, overlap, meta, model=ckpt.model)
+
+    def tiles_for(self, h: int, w: int) -> int:
+        if self.resize:
+            w, h = self.resize
+        tile = self.effective_tile(h, w)
+        return 1 if not tile else len(tile_starts(h, tile, self.overlap)) * len(tile_starts(w, tile, self.overlap))
+
+    def effective_tile(self, h: int, w: int) -> int:
+        if self.tile is None:
+            return DEFAULT_TILE if h * w > AUTO_TILE_PIXELS else 0
+        return self.tile if self.tile and max(h, w) > self.tile else 0
+
+    def run_array(self, x: np.ndarray, progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """``1xCxHxW`` float in [0, 1] -> ``1xC'xHxW`` float (unclipped), tiling as configured."""
+        h, w = x.shape[-2:]
+        c = x.shape[1]
+        if c != self.in_channels:  # grey image through an RGB model, or RGB through a grey model
+            x = np.repeat(x, self.in_channels, axis=1) if c == 1 else x.mean(axis=1, keepdims=True)
+        tile = self.effective_tile(h, w)
+        y = run_tiled(self.runner, x, tile, self.overlap, progress) if tile else run_padded(self.runner, x)
+        if progress and not tile:
+            progress(1)
+        if y.shape[1] != c:
+            y = y.mean(axis=1, keepdims=True) if c == 1 else np.repeat(y, c, axis=1)
+        return y
+
+    def __call__(self, pixels: np.ndarray, progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """Denoise an OpenCV array; returns the same shape and dtype."""
+        if pixels.dtype not in (np.uint8, np.uint16) or pixels.ndim not in (2, 3):
+            raise ValueError(f"expected an HxW or HxWx3 uint8/uint16 array, got {pixels.dtype} {pixels.shape}")
+        return postprocess(self.run_array(preprocess(pixels, self.resize), progress), pixels.dtype.type)
+
+    def denoise_image(self, image: Image, progress: Callable[[int], None] | None = None) -> Image:
+        """Denoise a decoded file; alpha is passed through untouched."""
+        return Image(self(image.pixels, progress), image.alpha)

@@ -1,0 +1,124 @@
+"""A training run's folder: resumable state, weights, the resolved config, the log and the curve.
+
+* ``state.pt``: model, optimizer, step, best validation PSNR and training seconds; tensors and
+  numbers only, loaded with ``weights_only=True``;
+* ``latest.safetensors`` / ``best.safetensors``: our weights format (config inside);
+* ``snapshots/step-N.safetensors`` with ``keep_every``; ``config.json``; ``log.csv``; ``curve.png``.
+
+Every file is written atomically, and a log row is written only after the checkpoint it reports,
+so ``log.csv`` never records a step that ``state.pt`` did not reach.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import pickle
+import shutil
+from pathlib import Path
+
+import torch
+
+from .atomic import replacing, write_text
+from .config import ModelConfig
+from .weights import save_weights
+
+LOG_COLUMNS = ("step", "loss", "val_psnr", "lr", "elapsed_s", "img_per_s")
+
+
+class RunFolder:
+    """The files of one run (written by rank 0 only; other ranks only read the state)."""
+
+    def __init__(self, out: str | Path, writer: bool = True) -> None:
+        self.root = Path(out)
+        self.writer = writer
+        self.state_path = self.root / "state.pt"
+        self.log_path = self.root / "log.csv"
+        if writer:
+            self.root.mkdir(parents=True, exist_ok=True)
+
+    def load_state(self, model: torch.nn.Module, opt: torch.optim.Optimizer, device: str) -> tuple[int, float, float]:
+        """Resume ``model`` and ``opt`` from ``state.pt`` if present; returns (step, best, seconds)."""
+        if not self.state_path.exists():
+            return 0, -float("inf"), 0.0
+        start_over = "delete it (or choose another --out) to start over"
+        try:
+            st = torch.load(self.state_path, map_location=device, weights_only=True)
+        except pickle.UnpicklingError:
+            raise ValueError(f"{self.state_path}: refused: holds objects other than tensors; {start_over}") from None
+        except Exception as e:  # truncated, empty or not a checkpoint at all
+            msg = str(e).strip().splitlines()[0][:120] if str(e).strip() else type(e).__name__
+            raise ValueError(f"{self.state_path}: unreadable training state ({msg}); {start_over}") from None
+        try:
+            model.load_state_dict(st["model"])
+            opt.load_state_dict(st["optimizer"])
+            return int(st["step"]), float(st["best"]), float(st.get("elapsed", 0.0))
+        except (KeyError, TypeError, RuntimeError, ValueError):
+            raise ValueError(
+                f"{self.state_path}: holds another model or options (e.g. a different --arch); {start_over}"
+            ) from None
+
+    def write_config(self, cfg: dict, start: int) -> None:
+        """Write the resolved config. A resume that changes options (e.g. a longer ``iterations``)
+        records the step and the old -> new values under ``resumes``, so the folder says what was used."""
+        path = self.root / "config.json"
+        resumes: list = []
+        if start and path.exists():
+            old = json.loads(path.read_text())
+            resumes = old.pop("resumes", [])
+            changed = {k: [old.get(k), v] for k, v in cfg.items() if old.get(k) != v}
+            if changed:
+                resumes.append({"step": start, "changed": changed})
+        write_text(path, json.dumps({**cfg, "resumes": resumes}, indent=2))
+
+    def save(self, state: dict, model: torch.nn.Module, mcfg: ModelConfig, meta: dict, keep_every: int = 0) -> None:
+        """The resumable state, ``latest.safetensors`` and, every ``keep_every`` steps, a snapshot."""
+        with replacing(self.state_path) as tmp:
+            torch.save(state, tmp)
+        latest = self.root / "latest.safetensors"
+        save_weights(latest, model, mcfg, meta)
+        step = state["step"]
+        if keep_every and step % keep_every == 0:  # for PSNR-vs-training-time curves on test sets
+            (self.root / "snapshots").mkdir(exist_ok=True)
+            with replacing(self.root / "snapshots" / f"step-{step:07d}.safetensors") as tmp:
+                shutil.copyfile(latest, tmp)
+
+    def save_best(self, model: torch.nn.Module, mcfg: ModelConfig, meta: dict) -> None:
+        save_weights(self.root / "best.safetensors", model, mcfg, meta)
+
+    def log(self, row: dict) -> None:
+        """Append one row to ``log.csv`` (the header first in a new file)."""
+        new = not self.log_path.exists()
+        with open(self.log_path, "a", newline="") as f:
+            w = csv.writer(f)
+            if new:
+                w.writerow(LOG_COLUMNS)
+            w.writerow([row[k] for k in LOG_COLUMNS])
+
+    def plot(self) -> None:
+        """``curve.png``: training loss and validation PSNR against the iteration."""
+        try:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError:  # optional: the CSV log has the same numbers
+            return
+        with open(self.log_path) as f:
+            rows = list(csv.DictReader(f))
+        if not rows:
+            return
+        step = [int(r["step"]) for r in rows]
+        fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
+        ax[0].plot(step, [float(r["loss"]) for r in rows])
+        ax[0].set(xlabel="iteration", ylabel="training loss", yscale="log", title="loss")
+        val = [(s, float(r["val_psnr"])) for s, r in zip(step, rows) if r["val_psnr"] not in ("", "nan")]
+        if val:
+            ax[1].plot(*zip(*val), marker="o")
+        ax[1].set(xlabel="iteration", ylabel="PSNR (dB)", title="validation PSNR")
+        for a in ax:
+            a.grid(alpha=0.3)
+        fig.tight_layout()
+        with replacing(self.root / "curve.png", ".png") as tmp:
+            fig.savefig(tmp, dpi=90)
+        plt.close(fig)

@@ -1,0 +1,248 @@
+"""Noise2Noise training: one function with keyword defaults (``train``).
+
+Lehtinen et al. 2018: with an L2 loss the optimum depends only on the *expected* target, so
+training pairs of two independent zero-mean corruptions of the same clean crop (``target='noisy'``)
+learns the same denoiser as clean targets (``target='clean'``).
+
+The run folder (``runfolder.RunFolder``) holds the resolved config, the resumable state, the
+weights, the log and the curve. Running the same command again resumes from ``state.pt``; a run
+killed at any moment loses at most ``ckpt_every`` iterations. Multi-process training: launch with
+``torchrun --nproc-per-node N``; each rank draws different samples (global sample index
+``(step * world + rank) * batch + j``), gloo on CPU, NCCL on GPU.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from .config import ModelConfig, NoiseConfig, TrainConfig
+from .data import trainsets as D
+from .data.folders import find_images, load_rgb
+from .images import quantize, to_float
+from .inference import pad
+from .losses import loss_fn
+from .metrics import psnr
+from .model import build_model
+from .noise import add_noise
+from .runfolder import RunFolder
+
+__all__ = ["TrainConfig", "train"]
+
+
+def bf16_supported() -> bool:
+    """True where bf16 matmuls are fast on this CPU (AVX512-BF16 or AMX); elsewhere autocast to bf16
+    is emulated and far slower than fp32 (measured on an AVX2-only CPU: ~30x slower)."""
+    cpu = torch.cpu
+    return bool(
+        getattr(cpu, "_is_amx_tile_supported", lambda: False)()
+        or getattr(cpu, "_is_avx512_bf16_supported", lambda: False)()
+    )
+
+
+def learning_rate(cfg: TrainConfig, step: int) -> float:
+    """Paper schedule: constant, then the last ``rampdown`` of the run on (0.5 + cos/2)^2 to 0."""
+    t = step / cfg.iterations
+    lr = cfg.lr
+    if cfg.rampup > 0 and t < cfg.rampup:
+        lr *= (t / cfg.rampup) ** 0.5
+    if cfg.rampdown > 0 and t > 1 - cfg.rampdown:
+        phase = (t - (1 - cfg.rampdown)) / cfg.rampdown
+        lr *= (0.5 + 0.5 * math.cos(math.pi * phase)) ** 2
+    return lr
+
+
+class _Indices(Sampler[int]):
+    """Global sample indices for this rank from ``start_step`` on (deterministic, resumable)."""
+
+    def __init__(self, start_step: int, steps: int, batch: int, rank: int, world: int) -> None:
+        self.start, self.steps, self.batch, self.rank, self.world = start_step, steps, batch, rank, world
+
+    def __iter__(self):
+        for s in range(self.start, self.steps):
+            base = (s * self.world + self.rank) * self.batch
+            yield from range(base, base + self.batch)
+
+    def __len__(self) -> int:
+        return max(self.steps - self.start, 0) * self.batch
+
+
+# ---- data ---------------------------------------------------------------------------------------
+
+
+def split_validation(cfg: TrainConfig) -> tuple[list[Path], list[Path]]:
+    """Training and validation images: ``val`` folders, else ``val_count`` images held out of ``data``
+    (spread over the sorted list). With ``pairs``/``scenes`` the clean folders are used for validation
+    only, and only when they exist (the default ``data`` is relative to the repository root)."""
+    real = bool(cfg.pairs or cfg.scenes)
+    if cfg.val:
+        return ([] if real else find_images(cfg.data)), find_images(cfg.val)  # type: ignore[arg-type]
+    data = [d for d in cfg.data if Path(d).exists()] if real else cfg.data
+    paths = find_images(data) if data else []  # type: ignore[arg-type]
+    if cfg.val_count <= 0 or len(paths) <= cfg.val_count:
+        return paths, []
+    stride = len(paths) / cfg.val_count
+    held = {int(i * stride + stride / 2) for i in range(cfg.val_count)}
+    return [p for i, p in enumerate(paths) if i not in held], [p for i, p in enumerate(paths) if i in held]
+
+
+def build_dataset(cfg: TrainConfig, train_paths: list[Path]) -> Dataset:
+    """Real pairs, multi-capture scenes, or clean images with synthetic noise."""
+    if cfg.pairs:
+        groups, _ = D.load_pairs(cfg.pairs)
+        return D.RealPairs(groups, "pairs", cfg.crop, cfg.seed)
+    if cfg.scenes:
+        return D.RealPairs(D.load_scenes(cfg.scenes), "scenes", cfg.crop, cfg.seed)
+    noise = NoiseConfig.parse(cfg.noise)
+    images = D.load_clean(train_paths)
+    return D.SyntheticPairs(images, noise, cfg.target, cfg.crop, cfg.seed, input_quantize=cfg.input_quantize)
+
+
+class Validator:
+    """Fixed-seed noisy copies of the validation images (at most 256x256 centre crops, for speed)."""
+
+    def __init__(self, paths: list[Path], noise: NoiseConfig, size: int = 256) -> None:
+        self.items = []
+        for i, p in enumerate(paths):
+            img = to_float(load_rgb(p))
+            h, w = img.shape[:2]
+            y0, x0 = max((h - size) // 2, 0), max((w - size) // 2, 0)
+            clean = img[y0 : y0 + size, x0 : x0 + size]
+            noisy, _ = add_noise(clean, noise, np.random.default_rng(i))
+            self.items.append((noisy.transpose(2, 0, 1)[None].copy(), clean))
+        scores = [psnr(np.clip(n[0].transpose(1, 2, 0), 0, 1), c, 1.0) for n, c in self.items]
+        self.noisy_psnr = float(np.mean(scores)) if scores else float("nan")
+
+    def __call__(self, model: torch.nn.Module, device: str = "cpu") -> float:
+        """Mean PSNR (dB) of the model's 8-bit outputs; NaN without validation images."""
+        if not self.items:
+            return float("nan")
+        model.eval()
+        scores = []
+        with torch.inference_mode():
+            for noisy, clean in self.items:
+                h, w = clean.shape[:2]
+                out = model(torch.from_numpy(pad(noisy)).to(device)).float().cpu().numpy()[0, :, :h, :w]
+                scores.append(psnr(quantize(out.transpose(1, 2, 0)), clean, 1.0))
+        model.train()
+        return float(np.mean(scores))
+
+
+# ---- the run --------------------------------------------------------------------------------------
+
+
+def _distributed(cfg: TrainConfig) -> tuple[int, int]:
+    """(rank, world size) under torchrun, initialising the process group; (0, 1) otherwise."""
+    rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+    if world > 1 and not torch.distributed.is_initialized():
+        torch.distributed.init_process_group("nccl" if cfg.device.startswith("cuda") else "gloo")
+    return rank, world
+
+
+def _weights_meta(cfg: TrainConfig, step: int, **extra) -> dict:
+    training = {"target": cfg.target, "loss": cfg.loss, "step": step, **extra, "val_noise": cfg.val_noise}
+    return {"noise": cfg.noise, "training": training}
+
+
+def _loader(ds: Dataset, cfg: TrainConfig, start: int, rank: int, world: int) -> DataLoader:
+    sampler = _Indices(start, cfg.iterations, cfg.batch, rank, world)
+    prefetch = 4 if cfg.workers else None
+    return DataLoader(
+        ds, cfg.batch, sampler=sampler, num_workers=cfg.workers, collate_fn=D.collate, prefetch_factor=prefetch
+    )
+
+
+def _step(net, opt, batch, cfg: TrainConfig, step: int, use_bf16: bool) -> float:
+    """One optimisation step on ``batch`` = (input, target, mask); returns the loss."""
+    fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
+    inp, tgt, mask = (t.contiguous(memory_format=fmt).to(cfg.device) for t in batch)
+    for g in opt.param_groups:
+        g["lr"] = learning_rate(cfg, step)
+    with torch.autocast("cpu" if cfg.device == "cpu" else "cuda", dtype=torch.bfloat16, enabled=use_bf16):
+        pred = net(inp)
+    loss = loss_fn(cfg.loss, pred.float(), tgt, mask, step / cfg.iterations)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return float(loss.detach())
+
+
+def train(cfg: TrainConfig | None = None, *, progress: bool = True, **overrides) -> dict:
+    """Train (or resume) a denoiser. ``overrides`` are ``TrainConfig`` fields when ``cfg`` is None.
+    Returns a summary (steps, best validation PSNR, seconds, ...)."""
+    cfg = cfg or TrainConfig(**overrides)
+    rank, world = _distributed(cfg)
+    train_paths, val_paths = split_validation(cfg)  # before anything is written: bad folders fail first
+    run = RunFolder(cfg.out, writer=rank == 0)
+    torch.manual_seed(cfg.seed)  # the initial weights (the same on every rank)
+    mcfg = ModelConfig(cfg.arch)  # type: ignore[arg-type]
+    model = build_model(mcfg).to(cfg.device)
+    if cfg.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.9, 0.99), eps=1e-8)
+    use_bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and cfg.device == "cpu" and bf16_supported())
+    start, best, elapsed = run.load_state(model, opt, cfg.device)
+    if rank == 0:
+        run.write_config({**cfg.to_dict(), "world_size": world, "bf16": use_bf16}, start)
+    validator = Validator(val_paths, NoiseConfig.parse(cfg.val_noise)) if rank == 0 else None
+    net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+
+    def checkpoint(step: int) -> None:
+        state = {"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step, "best": best}
+        meta = _weights_meta(cfg, step, iterations=cfg.iterations, best_val_psnr=best, seconds=round(elapsed))
+        run.save({**state, "elapsed": elapsed}, model, mcfg, meta, cfg.keep_every)
+
+    bar = None
+    if progress and rank == 0:
+        from tqdm import tqdm
+
+        bar = tqdm(total=cfg.iterations, initial=start, desc="train", unit="it", dynamic_ncols=True)
+    step, saved, losses, t_run, t_last = start, start, [], time.perf_counter(), time.perf_counter()
+    model.train()
+    for batch in _loader(build_dataset(cfg, train_paths), cfg, start, rank, world):
+        losses.append(_step(net, opt, batch, cfg, step, use_bf16))
+        step += 1
+        now = time.perf_counter()
+        elapsed, t_last = elapsed + now - t_last, now
+        if bar:
+            bar.update(1)
+        val_due = step % cfg.val_every == 0 or step == cfg.iterations
+        if rank == 0 and (val_due or step % cfg.ckpt_every == 0):
+            vp = validator(model, cfg.device) if val_due and validator else float("nan")
+            if vp > best:  # NaN never is
+                best = vp
+                run.save_best(model, mcfg, _weights_meta(cfg, step, val_psnr=vp))
+            checkpoint(step)
+            saved = step
+            rate = len(losses) * cfg.batch * world / max(now - t_run, 1e-9)
+            mean_loss = sum(losses) / len(losses)
+            row = {"step": step, "loss": f"{mean_loss:.6g}", "val_psnr": f"{vp:.4f}", "img_per_s": f"{rate:.1f}"}
+            run.log({**row, "lr": f"{learning_rate(cfg, step):.3g}", "elapsed_s": f"{elapsed:.1f}"})
+            if bar:
+                bar.set_postfix(loss=f"{mean_loss:.4g}", val_psnr=f"{vp:.2f}" if vp == vp else "-", img_s=f"{rate:.0f}")
+            if val_due:
+                run.plot()
+            losses, t_run = [], time.perf_counter()
+        if cfg.max_minutes is not None and elapsed > cfg.max_minutes * 60 and step < cfg.iterations:
+            break
+    if rank == 0 and step != saved:
+        checkpoint(step)
+    if bar:
+        bar.close()
+    if world > 1:
+        torch.distributed.barrier()
+    return {
+        "step": step,
+        "iterations": cfg.iterations,
+        "best_val_psnr": best if math.isfinite(best) else None,
+        "stopped_early": step < cfg.iterations,
+        "seconds": round(elapsed, 1),
+        "noisy_val_psnr": validator.noisy_psnr if validator else None,
+        "out": str(run.root),
+    }

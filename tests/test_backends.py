@@ -1,0 +1,52 @@
+"""The one backend policy: Python and the CLI choose the same runtime for the same request."""
+
+import importlib.util
+
+import cv2
+import numpy as np
+import pytest
+
+from noise2noise.cli import main
+from noise2noise.denoiser import Denoiser
+from noise2noise.deploy import choose
+from noise2noise.deploy.choose import resolve_backend
+from noise2noise.runners import openvino_precision_supported
+
+HAS_OPENVINO = importlib.util.find_spec("openvino") is not None
+
+
+def test_fp32_or_another_device_selects_exact_torch():
+    assert resolve_backend("auto", "fp32") == ("torch", "fp32")
+    assert resolve_backend("auto", "auto", device="cuda") == ("torch", "fp32")
+    assert resolve_backend("torch", "auto") == ("torch", "fp32")
+    with pytest.raises(ValueError, match="torch backend"):
+        resolve_backend("openvino", "auto", device="cuda")
+    with pytest.raises(ValueError, match="backend must be one of"):
+        resolve_backend("tensorrt", "auto")
+
+
+def test_auto_falls_back_to_torch_without_openvino(monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(choose.importlib.util, "find_spec", lambda n, *a: None if n == "openvino" else real(n, *a))
+    assert resolve_backend("auto", "auto") == ("torch", "fp32")
+
+
+@pytest.mark.skipif(not HAS_OPENVINO, reason="openvino is not installed")
+def test_auto_is_openvino_with_bf16_only_where_the_cpu_has_it():
+    expected = "bf16" if openvino_precision_supported("bf16") else "fp32"
+    assert resolve_backend("auto", "auto") == ("openvino", expected)
+
+
+def test_python_and_the_cli_take_the_same_path(tmp_path, tiny_weights, photo, capsys, monkeypatch):
+    monkeypatch.setenv("N2N_CACHE", str(tmp_path / "cache"))
+    cv2.imwrite(str(tmp_path / "a.png"), photo)
+    assert main(["denoise", str(tmp_path / "a.png"), "-o", str(tmp_path / "out"), "--weights", str(tiny_weights)]) == 0
+    den = Denoiser.from_weights(str(tiny_weights))  # the defaults of the Python API
+    assert den.meta["backend"] == resolve_backend()[0]
+    assert np.array_equal(cv2.imread(str(tmp_path / "out" / "a.png")), den(photo))
+
+
+def test_an_exported_file_refuses_a_precision_it_cannot_honour(tmp_path):
+    (tmp_path / "m.onnx").write_bytes(b"x")
+    with pytest.raises(ValueError, match="exported in"):
+        Denoiser.from_weights(str(tmp_path / "m.onnx"), precision="fp16")

@@ -1,0 +1,68 @@
+"""Training data: a sample is a function of (seed, index); a pair shares its crop window; the folder
+layouts are read in one place."""
+
+import cv2
+import numpy as np
+import pytest
+
+from noise2noise.config import NoiseConfig
+from noise2noise.data.folders import find_images, pair_paths, scene_paths
+from noise2noise.data.trainsets import RealPairs, SyntheticPairs, random_crop
+from noise2noise.images import ImageError
+
+
+def images(n=3, shape=(50, 70, 3), seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, 256, shape, dtype=np.uint8) for _ in range(n)]
+
+
+@pytest.mark.parametrize("target", ["noisy", "clean"])
+def test_same_seed_and_index_give_the_same_sample(target):
+    ds = SyntheticPairs(images(), NoiseConfig.parse("gaussian:0-50"), target, crop=32, seed=3)
+    a, b = ds[17], ds[17]
+    assert all(np.array_equal(x, y) for x, y in ((a.inp, b.inp), (a.target, b.target), (a.mask, b.mask)))
+    other = SyntheticPairs(images(), NoiseConfig.parse("gaussian:0-50"), target, crop=32, seed=4)[17]
+    assert not np.array_equal(a.inp, ds[18].inp) and not np.array_equal(a.inp, other.inp)
+
+
+def test_noisy_targets_are_an_independent_draw_around_the_same_crop():
+    ds = SyntheticPairs(images(), NoiseConfig.parse("gaussian:25"), "noisy", crop=32, seed=0)
+    clean_ds = SyntheticPairs(images(), NoiseConfig.parse("gaussian:25"), "clean", crop=32, seed=0)
+    s, c = ds[5], clean_ds[5]
+    assert not np.array_equal(s.inp, s.target)
+    # the clean-target dataset draws the same crop: both noisy images scatter around it with sigma 25
+    for x in (s.inp, s.target):
+        assert abs(float((x - c.target).std()) * 255 - 25) < 3
+    assert abs(float(((s.inp - c.target) * (s.target - c.target)).mean())) < 1e-3  # independent noise
+
+
+def test_a_real_pair_shares_its_crop_window():
+    noisy = images(2)
+    clean = [np.clip(x.astype(int) + 1, 0, 255).astype(np.uint8) for x in noisy]  # same picture, shifted value
+    ds = RealPairs([[n, c] for n, c in zip(noisy, clean)], "pairs", crop=32, seed=0)
+    for i in range(20):
+        s = ds[i]
+        diff = (s.target - s.inp) * 255
+        assert np.allclose(diff[s.inp < 254 / 255], 1, atol=1e-4)  # pixel for pixel the same window
+
+
+def test_random_crop_pads_small_images_and_applies_one_transform_to_all():
+    a = np.arange(20 * 10 * 3).reshape(20, 10, 3)
+    x, y = random_crop([a, a + 1], 32, np.random.default_rng(0))
+    assert x.shape == (32, 32, 3) and np.array_equal(y, x + 1)
+
+
+def test_folder_layouts(tmp_path):
+    for sub in ("noisy", "clean"):
+        (tmp_path / "p" / sub).mkdir(parents=True)
+        for n in ("a.png", "b.png"):
+            cv2.imwrite(str(tmp_path / "p" / sub / n), images(1, (8, 8, 3))[0])
+    assert [n for n, _, _ in pair_paths(tmp_path / "p")] == ["a.png", "b.png"]
+    assert len(find_images([tmp_path / "p"])) == 4  # recursive
+    (tmp_path / "p" / "clean" / "b.png").unlink()
+    with pytest.raises(ImageError, match="names differ"):
+        pair_paths(tmp_path / "p")
+    (tmp_path / "s" / "one").mkdir(parents=True)
+    cv2.imwrite(str(tmp_path / "s" / "one" / "x.png"), images(1, (8, 8, 3))[0])
+    with pytest.raises(ImageError, match="two or more captures"):
+        scene_paths(tmp_path / "s")
