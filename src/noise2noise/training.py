@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -173,6 +174,51 @@ def _step(net, opt, batch, cfg: TrainConfig, step: int, use_bf16: bool) -> float
     return float(loss.detach())
 
 
+@dataclass
+class _State:
+    """Where a run stands: the step, the best validation PSNR, training seconds, the last saved step."""
+
+    step: int
+    best: float
+    elapsed: float
+    saved: int = 0
+
+
+def _build(cfg: TrainConfig) -> tuple[torch.nn.Module, torch.optim.Optimizer, ModelConfig, bool]:
+    """The model (seeded: the same initial weights on every rank), Adam, and whether to autocast bf16."""
+    torch.manual_seed(cfg.seed)
+    mcfg = ModelConfig(cfg.arch)  # type: ignore[arg-type]
+    model = build_model(mcfg).to(cfg.device)
+    if cfg.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.9, 0.99), eps=1e-8)  # paper, appendix A.1
+    use_bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and cfg.device == "cpu" and bf16_supported())
+    return model, opt, mcfg, use_bf16
+
+
+def _checkpoint(run: RunFolder, cfg: TrainConfig, model, opt, mcfg: ModelConfig, st: _State) -> None:
+    state = {"model": model.state_dict(), "optimizer": opt.state_dict(), "step": st.step, "best": st.best}
+    meta = _weights_meta(cfg, st.step, iterations=cfg.iterations, best_val_psnr=st.best, seconds=round(st.elapsed))
+    run.save({**state, "elapsed": st.elapsed}, model, mcfg, meta, cfg.keep_every)
+    st.saved = st.step
+
+
+def _report(run: RunFolder, cfg: TrainConfig, model, opt, mcfg, st: _State, validator, losses, rate, bar) -> None:
+    """Validate (when ``validator`` is given), keep the best weights, checkpoint, then log the row."""
+    vp = validator(model, cfg.device) if validator else float("nan")
+    if vp > st.best:  # NaN never is
+        st.best = vp
+        run.save_best(model, mcfg, _weights_meta(cfg, st.step, val_psnr=vp))
+    _checkpoint(run, cfg, model, opt, mcfg, st)
+    mean_loss = sum(losses) / len(losses)
+    row = {"step": st.step, "loss": f"{mean_loss:.6g}", "val_psnr": f"{vp:.4f}", "img_per_s": f"{rate:.1f}"}
+    run.log({**row, "lr": f"{learning_rate(cfg, st.step):.3g}", "elapsed_s": f"{st.elapsed:.1f}"})
+    if bar:
+        bar.set_postfix(loss=f"{mean_loss:.4g}", val_psnr=f"{vp:.2f}" if vp == vp else "-", img_s=f"{rate:.0f}")
+    if validator:
+        run.plot()
+
+
 def train(cfg: TrainConfig | None = None, *, progress: bool = True, **overrides) -> dict:
     """Train (or resume) a denoiser. ``overrides`` are ``TrainConfig`` fields when ``cfg`` is None.
     Returns a summary (steps, best validation PSNR, seconds, ...)."""
@@ -180,69 +226,50 @@ def train(cfg: TrainConfig | None = None, *, progress: bool = True, **overrides)
     rank, world = _distributed(cfg)
     train_paths, val_paths = split_validation(cfg)  # before anything is written: bad folders fail first
     run = RunFolder(cfg.out, writer=rank == 0)
-    torch.manual_seed(cfg.seed)  # the initial weights (the same on every rank)
-    mcfg = ModelConfig(cfg.arch)  # type: ignore[arg-type]
-    model = build_model(mcfg).to(cfg.device)
-    if cfg.channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.9, 0.99), eps=1e-8)
-    use_bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and cfg.device == "cpu" and bf16_supported())
-    start, best, elapsed = run.load_state(model, opt, cfg.device)
+    model, opt, mcfg, use_bf16 = _build(cfg)
+    st = _State(*run.load_state(model, opt, cfg.device))
+    st.saved = st.step
     if rank == 0:
-        run.write_config({**cfg.to_dict(), "world_size": world, "bf16": use_bf16}, start)
+        run.write_config({**cfg.to_dict(), "world_size": world, "bf16": use_bf16}, st.step)
     validator = Validator(val_paths, NoiseConfig.parse(cfg.val_noise)) if rank == 0 else None
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
-
-    def checkpoint(step: int) -> None:
-        state = {"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step, "best": best}
-        meta = _weights_meta(cfg, step, iterations=cfg.iterations, best_val_psnr=best, seconds=round(elapsed))
-        run.save({**state, "elapsed": elapsed}, model, mcfg, meta, cfg.keep_every)
-
-    bar = None
-    if progress and rank == 0:
-        from tqdm import tqdm
-
-        bar = tqdm(total=cfg.iterations, initial=start, desc="train", unit="it", dynamic_ncols=True)
-    step, saved, losses, t_run, t_last = start, start, [], time.perf_counter(), time.perf_counter()
+    bar = _progress_bar(cfg, st.step) if progress and rank == 0 else None
+    loader = _loader(build_dataset(cfg, train_paths), cfg, st.step, rank, world)
+    losses, t_run = [], time.perf_counter()
+    t_last = t_run
     model.train()
-    for batch in _loader(build_dataset(cfg, train_paths), cfg, start, rank, world):
-        losses.append(_step(net, opt, batch, cfg, step, use_bf16))
-        step += 1
+    for batch in loader:
+        losses.append(_step(net, opt, batch, cfg, st.step, use_bf16))
+        st.step += 1
         now = time.perf_counter()
-        elapsed, t_last = elapsed + now - t_last, now
+        st.elapsed, t_last = st.elapsed + now - t_last, now
         if bar:
             bar.update(1)
-        val_due = step % cfg.val_every == 0 or step == cfg.iterations
-        if rank == 0 and (val_due or step % cfg.ckpt_every == 0):
-            vp = validator(model, cfg.device) if val_due and validator else float("nan")
-            if vp > best:  # NaN never is
-                best = vp
-                run.save_best(model, mcfg, _weights_meta(cfg, step, val_psnr=vp))
-            checkpoint(step)
-            saved = step
+        val_due = st.step % cfg.val_every == 0 or st.step == cfg.iterations
+        if rank == 0 and (val_due or st.step % cfg.ckpt_every == 0):
             rate = len(losses) * cfg.batch * world / max(now - t_run, 1e-9)
-            mean_loss = sum(losses) / len(losses)
-            row = {"step": step, "loss": f"{mean_loss:.6g}", "val_psnr": f"{vp:.4f}", "img_per_s": f"{rate:.1f}"}
-            run.log({**row, "lr": f"{learning_rate(cfg, step):.3g}", "elapsed_s": f"{elapsed:.1f}"})
-            if bar:
-                bar.set_postfix(loss=f"{mean_loss:.4g}", val_psnr=f"{vp:.2f}" if vp == vp else "-", img_s=f"{rate:.0f}")
-            if val_due:
-                run.plot()
+            _report(run, cfg, model, opt, mcfg, st, validator if val_due else None, losses, rate, bar)
             losses, t_run = [], time.perf_counter()
-        if cfg.max_minutes is not None and elapsed > cfg.max_minutes * 60 and step < cfg.iterations:
-            break
-    if rank == 0 and step != saved:
-        checkpoint(step)
+        if cfg.max_minutes is not None and st.elapsed > cfg.max_minutes * 60 and st.step < cfg.iterations:
+            break  # resumable: the next run continues from the checkpoint below
+    if rank == 0 and st.step != st.saved:
+        _checkpoint(run, cfg, model, opt, mcfg, st)
     if bar:
         bar.close()
     if world > 1:
         torch.distributed.barrier()
     return {
-        "step": step,
+        "step": st.step,
         "iterations": cfg.iterations,
-        "best_val_psnr": best if math.isfinite(best) else None,
-        "stopped_early": step < cfg.iterations,
-        "seconds": round(elapsed, 1),
+        "best_val_psnr": st.best if math.isfinite(st.best) else None,
+        "stopped_early": st.step < cfg.iterations,
+        "seconds": round(st.elapsed, 1),
         "noisy_val_psnr": validator.noisy_psnr if validator else None,
         "out": str(run.root),
     }
+
+
+def _progress_bar(cfg: TrainConfig, start: int):
+    from tqdm import tqdm
+
+    return tqdm(total=cfg.iterations, initial=start, desc="train", unit="it", dynamic_ncols=True)
