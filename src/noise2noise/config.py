@@ -227,6 +227,8 @@ class ExportConfig:
             check_choice("format", self.format, EXPORT_FORMATS)
         check_choice("precision", self.precision, EXPORT_PRECISIONS)
         check_choice("method", self.method, INT8_METHODS)
+        if Path(self.out).is_dir():
+            raise ValueError(f"{self.out}: is a folder; give the file to write (.onnx or .xml)")
         fmt, suffix = self.resolved_format, Path(self.out).suffix
         if suffix != (".onnx" if fmt == "onnx" else ".xml"):
             raise ValueError(f"{self.out}: an {fmt} export needs the suffix {'.onnx' if fmt == 'onnx' else '.xml'}")

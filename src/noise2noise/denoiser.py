@@ -13,14 +13,21 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from torch import nn
 
 from .deploy.choose import EXPORTED_SUFFIXES, runner_for_checkpoint, runner_for_exported
-from .images import Image, postprocess, preprocess
-from .inference import AUTO_TILE_PIXELS, DEFAULT_OVERLAP, DEFAULT_TILE, run_padded, run_tiled, tile_starts
+from .images import MAX_PIXELS, Image, postprocess, preprocess
+from .inference import AUTO_TILE_PIXELS, DEFAULT_OVERLAP, DEFAULT_TILE, MULTIPLE, run_padded, run_tiled, tile_starts
 from .runners import Runner
 from .weights import load_checkpoint
+
+
+def check_resize(size: tuple[int, int]) -> None:
+    w, h = size
+    if w < 1 or h < 1 or w * h > MAX_PIXELS:
+        raise ValueError(f"--resize {w}x{h}: must be at least 1x1 and at most {MAX_PIXELS:,} pixels")
 
 
 @dataclass
@@ -37,6 +44,16 @@ class Denoiser:
     resize: tuple[int, int] | None = None  # (W, H): the card's fixed-shape path; output has this size
     model: nn.Module | None = None  # the source network when built from a checkpoint (for info)
 
+    def __post_init__(self) -> None:
+        if self.in_channels not in (1, 3):
+            raise ValueError(f"the model takes {self.in_channels} channels; only 1 (grey) or 3 (RGB) can be denoised")
+        if self.tile is not None and self.tile and not (MULTIPLE <= self.tile and 0 <= self.overlap < self.tile):
+            raise ValueError(
+                f"--tile must be >= {MULTIPLE} and --overlap smaller than it (got {self.tile}, {self.overlap})"
+            )
+        if self.resize is not None:
+            check_resize(self.resize)
+
     @classmethod
     def from_weights(
         cls,
@@ -49,17 +66,18 @@ class Denoiser:
         overlap: int = DEFAULT_OVERLAP,
         backend: str = "auto",
         precision: str = "auto",
+        resize: tuple[int, int] | None = None,
     ) -> Denoiser:
         """From a checkpoint file (ours or a legacy ``.pt``), an exported ``.onnx``/``.xml`` file, or
         a shipped model name (default: the default model). ``backend``/``precision`` follow the one
         policy of ``deploy.choose`` (``auto``: OpenVINO when installed, else eager torch)."""
         if path is not None and str(path).endswith(EXPORTED_SUFFIXES):
             runner, backend, precision = runner_for_exported(path, backend, precision)
-            return cls(runner, 3, tile, overlap, {"backend": backend, "precision": precision})
+            return cls(runner, 3, tile, overlap, {"backend": backend, "precision": precision}, resize)
         ckpt = load_checkpoint(path, model, arch)
         runner, backend, precision = runner_for_checkpoint(ckpt, backend, precision, device)
         meta = {**ckpt.meta, "backend": backend, "precision": precision}
-        return cls(runner, ckpt.config.in_channels, tile, overlap, meta, model=ckpt.model)
+        return cls(runner, ckpt.config.in_channels, tile, overlap, meta, resize, ckpt.model)
 
     def tiles_for(self, h: int, w: int) -> int:
         if self.resize:
@@ -82,6 +100,8 @@ class Denoiser:
         y = run_tiled(self.runner, x, tile, self.overlap, progress) if tile else run_padded(self.runner, x)
         if progress and not tile:
             progress(1)
+        if not np.isfinite(y).all():
+            raise ValueError("the model produced NaN or infinite values: its weights are broken; nothing was written")
         if y.shape[1] != c:
             y = y.mean(axis=1, keepdims=True) if c == 1 else np.repeat(y, c, axis=1)
         return y
@@ -93,5 +113,8 @@ class Denoiser:
         return postprocess(self.run_array(preprocess(pixels, self.resize), progress), pixels.dtype.type)
 
     def denoise_image(self, image: Image, progress: Callable[[int], None] | None = None) -> Image:
-        """Denoise a decoded file; alpha is passed through untouched."""
-        return Image(self(image.pixels, progress), image.alpha)
+        """Denoise a decoded file; alpha is passed through untouched (resized with ``resize``)."""
+        alpha = image.alpha
+        if alpha is not None and self.resize is not None:
+            alpha = cv2.resize(alpha, self.resize, interpolation=cv2.INTER_NEAREST)
+        return Image(self(image.pixels, progress), alpha)

@@ -131,6 +131,8 @@ def evaluate(
 ) -> tuple[list[EvalResult], dict]:
     """Score each method on ``data``; returns per-method results and the resolved config."""
     check_choice("protocol", protocol, PROTOCOLS)
+    if limit is not None and limit < 1:
+        raise ValueError(f"--limit must be at least 1, got {limit}")
     ncfg = NoiseConfig.parse(noise) if noise else None
     if ncfg is not None and ncfg.low != ncfg.high:
         raise ValueError(f"evaluation needs a fixed noise level, got a range: {noise}")
@@ -138,6 +140,9 @@ def evaluate(
     if len(es) == 0:
         raise ImageError(f"{data}: no images")
     items = es.items[:limit] if limit else es.items
+    unknown = sorted(set(montage_images or []) - {name for name, _ in items})
+    if montage and unknown:
+        raise ValueError(f"--montage-images: {', '.join(unknown)} not in {data} (names as in the per-image report)")
     results = [EvalResult(m.name) for m in methods]
     feat = None
     if fid_model:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .data.folders import list_images
 from .denoiser import Denoiser
-from .images import ImageError, read_image, write_image
+from .images import IMAGE_EXTS, ImageError, read_image, write_image
 
 
 @dataclass
@@ -39,6 +39,10 @@ def plan(inputs: list[str], outdir: str | os.PathLike, overwrite: bool = False) 
         if d.name in seen and seen[d.name] != s.resolve():
             raise ImageError(f"{s}: same file name as {seen[d.name]}; both would be written to {d}")
         seen[d.name] = s.resolve()
+        if d.suffix.lower() not in IMAGE_EXTS:
+            raise ImageError(
+                f"{s}: cannot write {d.suffix or 'extension-less'} files; rename it to one of {', '.join(IMAGE_EXTS)}"
+            )
         if d.exists() and d.resolve() == s.resolve() and not overwrite:
             raise ImageError(f"{s}: output would overwrite the input; choose another -o folder or pass --overwrite")
         jobs.append(Job(s, d))

@@ -24,6 +24,7 @@ from .atomic import replacing
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pnm")
 MAX_PIXELS = 250_000_000  # refuse to decode larger images (decompression bombs)
+MAX_FILE_BYTES = 2 << 30  # refuse to read larger files into memory
 os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(2**31))  # our own check is stricter
 
 import cv2  # noqa: E402  (after the env var above, which OpenCV reads on first decode)
@@ -62,10 +63,47 @@ def header_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> Image:
-    """Decode ``path``; raise ``ImageError`` with a one-line reason when it cannot be used."""
-    p = Path(path)
+@dataclass
+class Header:
+    """What a file says about itself before any pixel is decoded."""
+
+    width: int
+    height: int
+    frames: int = 1
+    grey_alpha: bool = False
+
+
+def probe(data: bytes) -> Header | None:
+    """The size (and frame count, and whether it is grey + alpha) from the header alone: our own
+    parser for PNG and JPEG, Pillow's header reader for the other formats; None if unknown."""
+    size = header_size(data)
+    if size is not None:
+        grey_alpha = data[:4] == b"\x89PNG" and len(data) > 25 and data[25] == 4  # PNG colour type 4
+        return Header(size[0], size[1], 1, grey_alpha)
+    import io
+    import warnings
+
+    from PIL import Image as PILImage
+
     try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow's own bomb warning: our limit is checked below
+            with PILImage.open(io.BytesIO(data)) as im:
+                frames = getattr(im, "n_frames", 1)
+                return Header(im.size[0], im.size[1], frames, im.mode in ("LA", "La"))
+    except PILImage.DecompressionBombError:
+        return Header(1 << 20, 1 << 20)  # over Pillow's own hard limit: far over ours too
+    except Exception:
+        return None
+
+
+def _read_bytes(p: Path) -> bytes:
+    try:
+        if not p.is_file() and p.exists() and not p.is_dir():
+            raise ImageError(f"{p}: not a regular file")
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ImageError(f"{p}: {size:,} bytes is too large to read (limit {MAX_FILE_BYTES:,})")
         data = p.read_bytes()
     except FileNotFoundError:
         raise ImageError(f"{p}: no such file") from None
@@ -75,21 +113,37 @@ def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> Image:
         raise ImageError(f"{p}: cannot read ({e.strerror or e})") from None
     if not data:
         raise ImageError(f"{p}: empty file (0 bytes)")
-    size = header_size(data)
-    if size is not None and size[0] * size[1] > max_pixels:
-        raise ImageError(f"{p}: {size[0]}x{size[1]} is too large to decode safely (limit {max_pixels:,} pixels)")
+    return data
+
+
+def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> Image:
+    """Decode ``path``; raise ``ImageError`` with a one-line reason when it cannot be used. The size
+    is read from the header and checked before decoding, for every format."""
+    p = Path(path)
+    data = _read_bytes(p)
+    head = probe(data)
+    if head is None:
+        raise ImageError(f"{p}: not a readable image (unknown format, or its size cannot be read before decoding)")
+    if head.width * head.height > max_pixels:
+        raise ImageError(f"{p}: {head.width}x{head.height} is too large to decode safely (limit {max_pixels:,} pixels)")
+    if head.frames > 1:
+        raise ImageError(f"{p}: has {head.frames} frames or pages; only single images are denoised")
     buf = np.frombuffer(data, np.uint8)
-    raw = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+    try:
+        raw = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+    except cv2.error:
+        raw = None
     if raw is None:
         raise ImageError(f"{p}: not a readable image (corrupt, truncated or unsupported format)")
-    if size is None and raw.shape[0] * raw.shape[1] > max_pixels:
+    if raw.shape[0] * raw.shape[1] > max_pixels:
         raise ImageError(f"{p}: {raw.shape[1]}x{raw.shape[0]} is too large (limit {max_pixels:,} pixels)")
     if _truncated(data):
         raise ImageError(f"{p}: truncated file (image data ends early)")
     if raw.dtype not in (np.uint8, np.uint16):
         raise ImageError(f"{p}: unsupported sample type {raw.dtype} (8- and 16-bit images are supported)")
-    if raw.ndim == 3 and raw.shape[2] == 4:
-        return Image(np.ascontiguousarray(raw[..., :3]), np.ascontiguousarray(raw[..., 3]))
+    if raw.ndim == 3 and raw.shape[2] == 4:  # OpenCV reads grey + alpha as BGRA with B = G = R
+        colour = raw[..., 0] if head.grey_alpha else raw[..., :3]
+        return Image(np.ascontiguousarray(colour), np.ascontiguousarray(raw[..., 3]))
     if raw.ndim == 3 and raw.shape[2] == 2:  # grey + alpha
         return Image(np.ascontiguousarray(raw[..., 0]), np.ascontiguousarray(raw[..., 1]))
     pix = cv2.imdecode(buf, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)  # applies EXIF orientation
@@ -109,22 +163,56 @@ def _truncated(data: bytes) -> bool:
     return False
 
 
-def write_image(path: str | os.PathLike, image: Image, jpeg_quality: int = 95) -> None:
-    """Encode by the file's extension and write atomically (temp file in the same folder, rename)."""
-    p = Path(path)
+def png_grey_alpha(grey: np.ndarray, alpha: np.ndarray) -> bytes:
+    """A grey + alpha PNG (colour type 4, 8 or 16 bits), which OpenCV cannot write."""
+    import zlib
+
+    depth = 16 if grey.dtype == np.uint16 else 8
+    ga = np.dstack([grey, alpha]).astype(">u2" if depth == 16 else np.uint8)
+    rows = np.concatenate([np.zeros((ga.shape[0], 1), np.uint8), ga.reshape(ga.shape[0], -1).view(np.uint8)], 1)
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", grey.shape[1], grey.shape[0], depth, 4, 0, 0, 0)
+    idat = zlib.compress(rows.tobytes(), 6)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def encode_image(image: Image, ext: str, jpeg_quality: int = 95) -> bytes:
+    """The bytes of ``image`` in the format of ``ext`` (one of ``IMAGE_EXTS``)."""
+    if ext not in IMAGE_EXTS:
+        raise ImageError(f"cannot write {ext or 'extension-less'} files; use one of {', '.join(IMAGE_EXTS)}")
     pix = image.pixels
     if image.alpha is not None:
-        pix = np.dstack([pix[..., None] if pix.ndim == 2 else pix, image.alpha])
-    ext = p.suffix.lower() or ".png"
+        if pix.ndim == 2 and ext == ".png":  # grey stays grey
+            return png_grey_alpha(pix, image.alpha)
+        grey = pix.ndim == 2
+        pix = np.dstack([np.dstack([pix] * 3) if grey else pix, image.alpha])  # BGRA elsewhere
     params = [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality] if ext in (".jpg", ".jpeg") else []
     if ext in (".jpg", ".jpeg") and pix.dtype == np.uint16:
         pix = (pix // 257).astype(np.uint8)  # JPEG is 8-bit only
-    ok, enc = cv2.imencode(ext, pix, params)
+    try:
+        ok, enc = cv2.imencode(ext, pix, params)
+    except cv2.error:
+        ok = False
     if not ok:
-        raise ImageError(f"{p}: cannot encode as {ext}")
+        raise ImageError(
+            f"cannot encode a {pix.dtype} image with {pix.shape[2] if pix.ndim == 3 else 1} channels as {ext}"
+        )
+    return enc.tobytes()
+
+
+def write_image(path: str | os.PathLike, image: Image, jpeg_quality: int = 95) -> None:
+    """Encode by the file's extension and write atomically (temp file in the same folder, rename)."""
+    p = Path(path)
+    try:
+        data = encode_image(image, p.suffix.lower() or ".png", jpeg_quality)
+    except ImageError as e:
+        raise ImageError(f"{p}: {e}") from None
     try:
         with replacing(p) as tmp:
-            tmp.write_bytes(enc.tobytes())
+            tmp.write_bytes(data)
     except OSError as e:
         raise ImageError(f"{p}: cannot write ({e.strerror or e})") from None
 

@@ -14,6 +14,8 @@ from collections.abc import Callable
 import numpy as np
 
 from .model import MULTIPLE
+
+__all__ = ["AUTO_TILE_PIXELS", "DEFAULT_OVERLAP", "DEFAULT_TILE", "MULTIPLE", "pad", "run_padded", "run_tiled"]
 from .runners import Runner
 
 AUTO_TILE_PIXELS = 1024 * 1024  # above this many pixels, tile by default

@@ -8,6 +8,8 @@ activations, pooling, upsampling and concatenation are not (they are < 0.2% of t
 
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
@@ -27,11 +29,18 @@ def parse_shape(text: str) -> tuple[int, int, int]:
 
 
 def model_info(model: nn.Module, shape: tuple[int, int, int] = (3, 256, 256)) -> dict:
-    """Parameters, MACs and FLOPs of one forward pass on a ``1 x shape`` input (padded to 32)."""
+    """Parameters, MACs and FLOPs of one forward pass on a ``1 x shape`` input (padded to 32).
+
+    The pass runs on PyTorch's ``meta`` device: shapes only, no memory for activations and no
+    arithmetic, so any size is instant."""
     c, h, w = shape
+    first = next(m for m in model.modules() if isinstance(m, nn.Conv2d))
+    if c != first.in_channels:
+        raise ValueError(f"this model takes {first.in_channels} channels; use --shape {first.in_channels}x{h}x{w}")
     hp, wp = h + (-h) % 32, w + (-w) % 32
-    with FlopCounterMode(display=False) as counter, torch.inference_mode():
-        model.eval()(torch.zeros(1, c, hp, wp, device=next(model.parameters()).device))
+    ghost = copy.deepcopy(model).to("meta").eval()
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        ghost(torch.empty(1, c, hp, wp, device="meta"))
     flops = int(counter.get_total_flops())
     return {
         "params": count_params(model),

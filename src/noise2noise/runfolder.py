@@ -19,8 +19,9 @@ from pathlib import Path
 
 import torch
 
-from .atomic import replacing, write_text
+from .atomic import check_writable, replacing, write_text
 from .config import ModelConfig
+from .reports import dumps
 from .weights import save_weights
 
 LOG_COLUMNS = ("step", "loss", "val_psnr", "lr", "elapsed_s", "img_per_s")
@@ -35,6 +36,7 @@ class RunFolder:
         self.state_path = self.root / "state.pt"
         self.log_path = self.root / "log.csv"
         if writer:
+            check_writable(self.root, folder=True)
             self.root.mkdir(parents=True, exist_ok=True)
 
     def load_state(self, model: torch.nn.Module, opt: torch.optim.Optimizer, device: str) -> tuple[int, float, float]:
@@ -69,7 +71,7 @@ class RunFolder:
             changed = {k: [old.get(k), v] for k, v in cfg.items() if old.get(k) != v}
             if changed:
                 resumes.append({"step": start, "changed": changed})
-        write_text(path, json.dumps({**cfg, "resumes": resumes}, indent=2))
+        write_text(path, dumps({**cfg, "resumes": resumes}))
 
     def save(self, state: dict, model: torch.nn.Module, mcfg: ModelConfig, meta: dict, keep_every: int = 0) -> None:
         """The resumable state, ``latest.safetensors`` and, every ``keep_every`` steps, a snapshot."""

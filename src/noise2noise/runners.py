@@ -30,6 +30,15 @@ def torch_runner(model, device: str = "cpu") -> Runner:
     return run
 
 
+class ModelFileError(ValueError):
+    """An exported model file that its runtime cannot load (garbage, truncated, a missing .bin)."""
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[-1][:160] if text else type(e).__name__
+
+
 def onnxruntime_runner(path: str | os.PathLike, threads: int | None = None) -> Runner:
     import onnxruntime as ort
 
@@ -37,7 +46,10 @@ def onnxruntime_runner(path: str | os.PathLike, threads: int | None = None) -> R
     if threads:
         opts.intra_op_num_threads = threads
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    try:
+        sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    except Exception as e:  # onnxruntime raises its own types for garbage or truncated files
+        raise ModelFileError(f"{path}: not a loadable ONNX model ({_first_line(e)})") from None
     name = sess.get_inputs()[0].name
 
     def run(x: np.ndarray) -> np.ndarray:
@@ -70,7 +82,10 @@ def openvino_runner(path: str | os.PathLike, precision: str = "fp32", threads: i
         cfg["INFERENCE_PRECISION_HINT"] = precision
     else:
         cfg["INFERENCE_PRECISION_HINT"] = "f32"
-    compiled = core.compile_model(core.read_model(str(path)), "CPU", cfg)
+    try:
+        compiled = core.compile_model(core.read_model(str(path)), "CPU", cfg)
+    except Exception as e:  # a garbage .xml, or an .xml whose .bin is missing or truncated
+        raise ModelFileError(f"{path}: not a loadable OpenVINO model ({_first_line(e)})") from None
     request = compiled.create_infer_request()
 
     def run(x: np.ndarray) -> np.ndarray:

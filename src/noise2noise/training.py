@@ -186,6 +186,8 @@ class _State:
 
 def _build(cfg: TrainConfig) -> tuple[torch.nn.Module, torch.optim.Optimizer, ModelConfig, bool]:
     """The model (seeded: the same initial weights on every rank), Adam, and whether to autocast bf16."""
+    if cfg.device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"--device {cfg.device}: this machine has no CUDA device (torch {torch.__version__})")
     torch.manual_seed(cfg.seed)
     mcfg = ModelConfig(cfg.arch)  # type: ignore[arg-type]
     model = build_model(mcfg).to(cfg.device)

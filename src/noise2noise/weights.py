@@ -101,6 +101,10 @@ def _load_state(path: Path) -> tuple[dict[str, torch.Tensor], dict | None]:
         except (SafetensorError, OSError, ValueError) as e:
             raise WeightsError(f"{path}: not a valid safetensors file ({str(e).splitlines()[0]})") from None
         return state, _header(path, meta.get("n2n_config"))
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic[:2] != b"PK" and magic[:1] != b"\x80":  # neither torch's zip format nor a pickle
+        raise WeightsError(f"{path}: not a PyTorch checkpoint (neither a zip archive nor a pickle)")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
@@ -189,6 +193,9 @@ def load_weights(path: str | os.PathLike, arch: str | None = None) -> Checkpoint
         cout = int(last.shape[0]) if last is not None and last.ndim == 4 else 3
         config = ModelConfig(arch, cin, cout)  # type: ignore[arg-type]
         meta = {"source": "legacy state_dict"}
+    bad = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise WeightsError(f"{p}: holds NaN or infinite values (e.g. {bad[0]}): the weights are broken")
     model = build_model(config)
     problem = describe_mismatch(model, state)
     if problem:

@@ -6,6 +6,7 @@ Every error the user can cause is printed as one line on stderr with a non-zero 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .._version import __version__
@@ -45,8 +46,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.cmd].run(args)
     except (ImageError, WeightsError, ValueError, OSError) as e:
+        if os.environ.get("N2N_DEBUG") == "1":
+            raise
         print(f"n2n: error: {_one_line(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("n2n: interrupted", file=sys.stderr)
         return 130
+    except Exception as e:  # a bug or an unforeseen failure: one line, the traceback on request
+        if os.environ.get("N2N_DEBUG") == "1":
+            raise
+        print(
+            f"n2n: error: unexpected {type(e).__name__}: {_one_line(e)} (N2N_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return 1

@@ -59,7 +59,9 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def load_denoiser(args: argparse.Namespace, tile: int | None = None, overlap: int = 96) -> Denoiser:
+def load_denoiser(
+    args: argparse.Namespace, tile: int | None = None, overlap: int = 96, resize: tuple[int, int] | None = None
+) -> Denoiser:
     """The Denoiser of the model options: the same call a Python user makes."""
     return Denoiser.from_weights(
         args.weights,
@@ -70,6 +72,7 @@ def load_denoiser(args: argparse.Namespace, tile: int | None = None, overlap: in
         overlap=overlap,
         backend=args.backend,
         precision=args.precision,
+        resize=resize,
     )
 
 

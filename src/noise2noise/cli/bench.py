@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 from pathlib import Path
 
+from ..atomic import check_writable
 from ..config import BENCH_CONFIGS
-from ..deploy.bench import bench, parse_shapes
+from ..deploy.bench import bench, check_configs, parse_shapes
+from ..reports import dumps
+from ..weights import resolve
 from ._common import write_report
 
 HELP = "Latency per backend and precision, with eager fp32 torch in the same run."
@@ -50,6 +53,12 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"--file takes NAME=PATH[@BACKEND] of an existing file, got {f!r}")
         files[name] = path
     configs = [c for c in args.configs.split(",") if c] + list(files)
+    check_configs(configs, files, args.repeats, args.warmup)
+    resolve(args.weights, args.model)  # a missing checkpoint is an error now, not a row per config
+    if args.weights and not Path(args.weights).is_file():
+        raise ValueError(f"{args.weights}: no such checkpoint file")
+    if args.json_out not in (None, "-"):
+        check_writable(args.json_out)
     rows = bench(
         configs, parse_shapes(args.shape), args.weights, args.model, files, args.warmup, args.repeats, log=_show
     )
@@ -58,5 +67,8 @@ def run(args: argparse.Namespace) -> int:
             shape = "x".join(map(str, r["shape"]))
             print(f"{r['config']:<20}{shape:>14}  {r['speedup_vs_torch_fp32']:.2f}x eager torch fp32")
     if args.json_out:
-        write_report(args.json_out, json.dumps(rows, indent=2))
+        write_report(args.json_out, dumps(rows))
+    if all("error" in r for r in rows):
+        print("n2n: error: no configuration ran (see the rows above)", file=sys.stderr)
+        return 1
     return 0

@@ -31,8 +31,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     jobs = plan(args.inputs, args.out, args.overwrite)  # every path checked before any work
-    den = load_denoiser(args, tile=args.tile, overlap=args.overlap)
-    den.resize = args.resize
+    den = load_denoiser(args, tile=args.tile, overlap=args.overlap, resize=args.resize)
     failures = denoise_files(
         jobs, den, progress=not args.quiet, on_error=lambda m: print(f"n2n: error: {m}", file=sys.stderr)
     )

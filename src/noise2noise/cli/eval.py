@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
+from ..atomic import check_writable
 from ..config import EVAL_METHODS, EVAL_PRESETS, PROTOCOLS
 from ..evaluation import build_methods, evaluate, table_rows, to_json, write_csv
+from ..reports import dumps
 from ._common import add_model_args, load_denoiser, write_report
 
 HELP = "PSNR/SSIM of a model and baselines on a data set."
@@ -64,6 +65,11 @@ def _print_summary(results, config: dict) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.preset == "card":
         args.noise, args.protocol = args.noise or "gaussian:25", "float"
+    for dest in (args.json_out, args.csv_out, args.table):
+        if dest not in (None, "-"):
+            check_writable(dest)
+    if args.montage:
+        check_writable(args.montage, folder=True)
     label = Path(args.weights).stem if args.weights else (args.model or "default")
     specs = build_methods(args.method or ["model"], args.noise, lambda: load_denoiser(args, tile=0), label)
     results, config = evaluate(
@@ -85,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         if args.table != "-":
             write_report(args.table, "\n".join(rows))
     if args.json_out:
-        write_report(args.json_out, json.dumps(to_json(results, config, args.timing), indent=2))
+        write_report(args.json_out, dumps(to_json(results, config, args.timing)))
     if args.csv_out:
         write_csv(results, args.csv_out)
     return 0

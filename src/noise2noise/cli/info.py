@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from ..config import ARCHS
 from ..info import arch_info, model_info, parse_shape
+from ..reports import dumps
 from ..weights import DEFAULT_MODEL, REGISTRY, available_models, load_weights
 
 HELP = "Parameters and FLOPs of an architecture or checkpoint."
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         rows = [arch_info(a, shape) for a in ([args.arch] if args.arch else ARCHS)]
     if args.json:
-        print(json.dumps(rows[0] if len(rows) == 1 else rows, indent=2))
+        print(dumps(rows[0] if len(rows) == 1 else rows))
         return 0
     print(f"{'arch':<14}{'params':>12}{'params(M)':>11}{'GMACs':>10}{'GFLOPs':>10}  shape")
     for r in rows:

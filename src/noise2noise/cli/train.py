@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 
 from ..config import TrainConfig
+from ..reports import dumps
 from ..training import train
 from ._common import add_fields, config_from
 
@@ -22,5 +22,5 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     summary = train(config_from(TrainConfig, args), progress=not args.quiet)
     if os.environ.get("RANK", "0") == "0":  # under torchrun, one summary (rank 0's)
-        print(json.dumps(summary))
+        print(dumps(summary, indent=None))
     return 0

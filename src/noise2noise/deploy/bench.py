@@ -14,6 +14,8 @@ import time
 
 import numpy as np
 
+from ..config import BENCH_CONFIGS, PRECISIONS, RUNTIMES
+
 
 def parse_shapes(text: str) -> list[tuple[int, int, int, int]]:
     out = []
@@ -25,6 +27,19 @@ def parse_shapes(text: str) -> list[tuple[int, int, int, int]]:
             raise ValueError(f"shape must be NxCxHxW or CxHxW, got {s!r}")
         out.append(tuple(parts))  # type: ignore[arg-type]
     return out
+
+
+def check_configs(configs: list[str], files: dict[str, str], repeats: int, warmup: int) -> None:
+    """Refuse, before anything runs, names that are not ``RUNTIME-PRECISION`` (or ``torch-fp32-cl``,
+    or a ``files`` name) and counts that would time nothing."""
+    valid = {f"{r}-{p}" for r in RUNTIMES for p in PRECISIONS if p != "auto"} | {"torch-fp32-cl"} | set(files)
+    unknown = [c for c in configs if c not in valid]
+    if unknown:
+        raise ValueError(f"unknown bench config {unknown[0]!r}; use RUNTIME-PRECISION, e.g. {', '.join(BENCH_CONFIGS)}")
+    if not configs:
+        raise ValueError("no configuration to time")
+    if repeats < 1 or warmup < 0:
+        raise ValueError(f"--repeats must be >= 1 and --warmup >= 0, got {repeats} and {warmup}")
 
 
 def _runner(config: str, weights: str | None, model: str | None, files: dict[str, str]):

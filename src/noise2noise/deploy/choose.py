@@ -16,7 +16,7 @@ import os
 from ..config import BACKENDS, PRECISIONS, check_choice
 from ..runners import Runner, openvino_precision_supported, runner_for_file, torch_runner
 from ..weights import Checkpoint
-from .cache import cached_ir, cached_onnx
+from .cache import cached_ir, cached_onnx, healed
 
 EXPORTED_SUFFIXES = (".onnx", ".xml")
 
@@ -52,12 +52,14 @@ def runner_for_checkpoint(
             raise ValueError(
                 f"onnxruntime takes fp32 or fp16 here (int8: use `n2n export` and --weights FILE.onnx), got {precision}"
             )
-        return runner_for_file(cached_onnx(ckpt, precision), "onnxruntime"), backend, precision
+        make = lambda rebuild: cached_onnx(ckpt, precision, rebuild)  # noqa: E731
+        return healed(make, lambda p: runner_for_file(p, "onnxruntime")), backend, precision
     if precision not in ("fp32", "bf16"):
         raise ValueError(
             f"openvino takes fp32 or bf16 here (int8: use `n2n export` and --weights FILE.xml), got {precision}"
         )
-    return runner_for_file(cached_ir(ckpt), "openvino", precision), backend, precision
+    runner = healed(lambda rebuild: cached_ir(ckpt, rebuild), lambda p: runner_for_file(p, "openvino", precision))
+    return runner, backend, precision
 
 
 def runner_for_exported(

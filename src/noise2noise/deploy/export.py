@@ -8,7 +8,6 @@ with its ``.json`` report. When the fp32 check fails, nothing is left at the out
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Callable
@@ -17,11 +16,12 @@ from pathlib import Path
 import numpy as np
 from torch import nn
 
-from ..atomic import write_text
+from ..atomic import check_writable, write_text
 from ..config import ExportConfig
 from ..data.folders import find_images, load_rgb
 from ..images import preprocess, read_image, to_float
 from ..inference import run_padded
+from ..reports import dumps
 from ..runners import Runner, onnxruntime_runner, openvino_precision_supported, openvino_runner, torch_runner
 from ..weights import Checkpoint, load_checkpoint
 from .convert import export_onnx, export_openvino
@@ -100,9 +100,10 @@ def export(config: ExportConfig | None = None, *, log: Callable[[str], None] | N
     fmt = cfg.resolved_format
     if cfg.precision == "bf16" and not openvino_precision_supported("bf16"):
         raise ValueError("this CPU has no native bf16 (AVX512-BF16/AMX), so a bf16 export would silently run fp32")
+    out = Path(cfg.out)
+    check_writable(out)
     ck = load_checkpoint(cfg.weights, cfg.model, cfg.arch)
     check = check_input(cfg)
-    out = Path(cfg.out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         work_dir = tempfile.TemporaryDirectory(prefix=f".{out.name}.", dir=out.parent)
@@ -119,5 +120,5 @@ def export(config: ExportConfig | None = None, *, log: Callable[[str], None] | N
         if cfg.precision == "fp32" and diff > FP32_TOLERANCE:
             raise ValueError(f"{out}: fp32 export differs from torch by {diff:.2e} (> {FP32_TOLERANCE:g}); not written")
         _move_into_place(staged, out)
-    write_text(str(out) + ".json", json.dumps(report, indent=2) + "\n")
+    write_text(str(out) + ".json", dumps(report) + "\n")
     return report
