@@ -85,16 +85,15 @@ def probe(data: bytes) -> Header | None:
 
     from PIL import Image as PILImage
 
+    limit, PILImage.MAX_IMAGE_PIXELS = PILImage.MAX_IMAGE_PIXELS, None  # we compare with our own limit
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # Pillow's own bomb warning: our limit is checked below
-            with PILImage.open(io.BytesIO(data)) as im:
-                frames = getattr(im, "n_frames", 1)
-                return Header(im.size[0], im.size[1], frames, im.mode in ("LA", "La"))
-    except PILImage.DecompressionBombError:
-        return Header(1 << 20, 1 << 20)  # over Pillow's own hard limit: far over ours too
+        with warnings.catch_warnings(), PILImage.open(io.BytesIO(data)) as im:
+            warnings.simplefilter("ignore")
+            return Header(im.size[0], im.size[1], getattr(im, "n_frames", 1), im.mode in ("LA", "La"))
     except Exception:
         return None
+    finally:
+        PILImage.MAX_IMAGE_PIXELS = limit
 
 
 def _read_bytes(p: Path) -> bytes:
