@@ -255,3 +255,21 @@ def test_every_data_source_and_loss_trains(tmp_path, kind, loss, noise):
         **kw,
     )
     assert s["step"] == 4 and np.isfinite(s["best_val_psnr"])
+
+
+def test_init_from_weights_and_a_moving_average(tmp_path, tiny_weights):
+    from noise2noise.weights import load_weights
+
+    data = make_images(tmp_path / "train", 2)
+    kw = dict(data=[str(data)], arch="unet-compact", batch=1, crop=32, val_count=0, workers=0, progress=False)
+    train(out=str(tmp_path / "run"), iterations=3, ckpt_every=3, val_every=3, init=str(tiny_weights), ema=0.9, **kw)
+    st = torch.load(tmp_path / "run" / "state.pt", weights_only=True)
+    start = load_weights(tiny_weights).model.state_dict()
+    latest = load_weights(tmp_path / "run" / "latest.safetensors").model.state_dict()
+    k = "_block1.0.weight"
+    # three steps of ema <- 0.9 ema + 0.1 model, from the initial weights: the average sits between
+    assert torch.equal(latest[k], st["ema"][k].float()) and not torch.equal(st["ema"][k], st["model"][k])
+    d_ema, d_model = (latest[k] - start[k]).abs().sum(), (st["model"][k].float() - start[k]).abs().sum()
+    assert 0 < d_ema < d_model
+    with pytest.raises(ValueError, match="unet-compact"):
+        train(out=str(tmp_path / "r2"), iterations=1, init=str(tiny_weights), **{**kw, "arch": "unet"})

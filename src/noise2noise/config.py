@@ -175,6 +175,13 @@ class TrainConfig:
     channels_last: bool = option(True, "channels_last memory format", flag="--no-channels-last")
     device: str = option("cpu", "torch device")
     max_minutes: float | None = option(None, "stop (with a checkpoint) after this wall time; resumable")
+    init: str | None = option(
+        None, "start from these weights (same architecture) instead of random ones; ignored on resume"
+    )
+    ema: float = option(
+        0.0,
+        "decay of an exponential moving average of the weights (e.g. 0.999; 0 = off); when on, the average is validated and saved",
+    )
 
     def __post_init__(self) -> None:
         check_choice("arch", self.arch, ARCHS)
@@ -188,6 +195,8 @@ class TrainConfig:
                 raise ValueError(f"{k} must be >= 1")
         if self.keep_every < 0:
             raise ValueError("keep_every must be >= 0")
+        if not 0.0 <= self.ema < 1.0:
+            raise ValueError(f"ema must be in [0, 1), got {self.ema}")
         if self.crop % 32:
             raise ValueError(f"crop must be a multiple of 32, got {self.crop}")
         NoiseConfig.parse(self.noise), NoiseConfig.parse(self.val_noise)

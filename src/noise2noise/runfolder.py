@@ -39,8 +39,11 @@ class RunFolder:
             check_writable(self.root, folder=True)
             self.root.mkdir(parents=True, exist_ok=True)
 
-    def load_state(self, model: torch.nn.Module, opt: torch.optim.Optimizer, device: str) -> tuple[int, float, float]:
-        """Resume ``model`` and ``opt`` from ``state.pt`` if present; returns (step, best, seconds)."""
+    def load_state(
+        self, model: torch.nn.Module, opt: torch.optim.Optimizer, device: str, ema: torch.nn.Module | None = None
+    ) -> tuple[int, float, float]:
+        """Resume ``model``, ``opt`` (and the weights' moving average ``ema``) from ``state.pt`` if
+        present; returns (step, best, seconds)."""
         if not self.state_path.exists():
             return 0, -float("inf"), 0.0
         start_over = "delete it (or choose another --out) to start over"
@@ -54,6 +57,8 @@ class RunFolder:
         try:
             model.load_state_dict(st["model"])
             opt.load_state_dict(st["optimizer"])
+            if ema is not None:  # a run that starts averaging on resume starts from the current weights
+                ema.load_state_dict(st.get("ema", st["model"]))
             return int(st["step"]), float(st["best"]), float(st.get("elapsed", 0.0))
         except (KeyError, TypeError, RuntimeError, ValueError):
             raise ValueError(

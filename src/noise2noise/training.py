@@ -13,6 +13,7 @@ killed at any moment loses at most ``ckpt_every`` iterations. Multi-process trai
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import time
@@ -33,6 +34,7 @@ from .metrics import psnr
 from .model import build_model
 from .noise import add_noise
 from .runfolder import RunFolder
+from .weights import load_weights
 
 __all__ = ["TrainConfig", "train"]
 
@@ -184,34 +186,56 @@ class _State:
     saved: int = 0
 
 
-def _build(cfg: TrainConfig) -> tuple[torch.nn.Module, torch.optim.Optimizer, ModelConfig, bool]:
-    """The model (seeded: the same initial weights on every rank), Adam, and whether to autocast bf16."""
+def _build(
+    cfg: TrainConfig,
+) -> tuple[torch.nn.Module, torch.nn.Module | None, torch.optim.Optimizer, ModelConfig, bool]:
+    """The model (seeded, or ``init``'s weights: the same on every rank), its moving average (or
+    None), Adam, and whether to autocast bf16."""
     if cfg.device.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"--device {cfg.device}: this machine has no CUDA device (torch {torch.__version__})")
     torch.manual_seed(cfg.seed)
     mcfg = ModelConfig(cfg.arch)  # type: ignore[arg-type]
-    model = build_model(mcfg).to(cfg.device)
+    model = build_model(mcfg)
+    if cfg.init:
+        ck = load_weights(cfg.init)
+        if ck.config != mcfg:
+            raise ValueError(
+                f"{cfg.init}: holds a {ck.config.arch} model with {ck.config.in_channels} channels; --arch is {cfg.arch}"
+            )
+        model.load_state_dict(ck.model.state_dict())
+    model = model.to(cfg.device)
     if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.9, 0.99), eps=1e-8)  # paper, appendix A.1
     use_bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and cfg.device == "cpu" and bf16_supported())
-    return model, opt, mcfg, use_bf16
+    ema = copy.deepcopy(model).requires_grad_(False) if cfg.ema else None
+    return model, ema, opt, mcfg, use_bf16
 
 
-def _checkpoint(run: RunFolder, cfg: TrainConfig, model, opt, mcfg: ModelConfig, st: _State) -> None:
+@torch.no_grad()
+def _update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+    """ema <- decay * ema + (1 - decay) * model, parameter by parameter."""
+    torch._foreach_lerp_(list(ema.parameters()), list(model.parameters()), 1.0 - decay)
+
+
+def _checkpoint(run: RunFolder, cfg: TrainConfig, model, ema, opt, mcfg: ModelConfig, st: _State) -> None:
     state = {"model": model.state_dict(), "optimizer": opt.state_dict(), "step": st.step, "best": st.best}
+    if ema is not None:
+        state["ema"] = ema.state_dict()
     meta = _weights_meta(cfg, st.step, iterations=cfg.iterations, best_val_psnr=st.best, seconds=round(st.elapsed))
-    run.save({**state, "elapsed": st.elapsed}, model, mcfg, meta, cfg.keep_every)
+    run.save({**state, "elapsed": st.elapsed}, model if ema is None else ema, mcfg, meta, cfg.keep_every)
     st.saved = st.step
 
 
-def _report(run: RunFolder, cfg: TrainConfig, model, opt, mcfg, st: _State, validator, losses, rate, bar) -> None:
-    """Validate (when ``validator`` is given), keep the best weights, checkpoint, then log the row."""
-    vp = validator(model, cfg.device) if validator else float("nan")
+def _report(run: RunFolder, cfg: TrainConfig, model, ema, opt, mcfg, st: _State, validator, losses, rate, bar) -> None:
+    """Validate (when ``validator`` is given), keep the best weights, checkpoint, then log the row.
+    With a moving average, the average is what is validated and saved."""
+    shown = model if ema is None else ema
+    vp = validator(shown, cfg.device) if validator else float("nan")
     if vp > st.best:  # NaN never is
         st.best = vp
-        run.save_best(model, mcfg, _weights_meta(cfg, st.step, val_psnr=vp))
-    _checkpoint(run, cfg, model, opt, mcfg, st)
+        run.save_best(shown, mcfg, _weights_meta(cfg, st.step, val_psnr=vp, ema=cfg.ema))
+    _checkpoint(run, cfg, model, ema, opt, mcfg, st)
     mean_loss = sum(losses) / len(losses)
     row = {"step": st.step, "loss": f"{mean_loss:.6g}", "val_psnr": f"{vp:.4f}", "img_per_s": f"{rate:.1f}"}
     run.log({**row, "lr": f"{learning_rate(cfg, st.step):.3g}", "elapsed_s": f"{st.elapsed:.1f}"})
@@ -228,8 +252,8 @@ def train(cfg: TrainConfig | None = None, *, progress: bool = True, **overrides)
     rank, world = _distributed(cfg)
     train_paths, val_paths = split_validation(cfg)  # before anything is written: bad folders fail first
     run = RunFolder(cfg.out, writer=rank == 0)
-    model, opt, mcfg, use_bf16 = _build(cfg)
-    st = _State(*run.load_state(model, opt, cfg.device))
+    model, ema, opt, mcfg, use_bf16 = _build(cfg)
+    st = _State(*run.load_state(model, opt, cfg.device, ema))
     st.saved = st.step
     if rank == 0:
         run.write_config({**cfg.to_dict(), "world_size": world, "bf16": use_bf16}, st.step)
@@ -242,6 +266,8 @@ def train(cfg: TrainConfig | None = None, *, progress: bool = True, **overrides)
     model.train()
     for batch in loader:
         losses.append(_step(net, opt, batch, cfg, st.step, use_bf16))
+        if ema is not None:
+            _update_ema(ema, model, cfg.ema)
         st.step += 1
         now = time.perf_counter()
         st.elapsed, t_last = st.elapsed + now - t_last, now
@@ -250,12 +276,12 @@ def train(cfg: TrainConfig | None = None, *, progress: bool = True, **overrides)
         val_due = st.step % cfg.val_every == 0 or st.step == cfg.iterations
         if rank == 0 and (val_due or st.step % cfg.ckpt_every == 0):
             rate = len(losses) * cfg.batch * world / max(now - t_run, 1e-9)
-            _report(run, cfg, model, opt, mcfg, st, validator if val_due else None, losses, rate, bar)
+            _report(run, cfg, model, ema, opt, mcfg, st, validator if val_due else None, losses, rate, bar)
             losses, t_run = [], time.perf_counter()
         if cfg.max_minutes is not None and st.elapsed > cfg.max_minutes * 60 and st.step < cfg.iterations:
             break  # resumable: the next run continues from the checkpoint below
     if rank == 0 and st.step != st.saved:
-        _checkpoint(run, cfg, model, opt, mcfg, st)
+        _checkpoint(run, cfg, model, ema, opt, mcfg, st)
     if bar:
         bar.close()
     if world > 1:
