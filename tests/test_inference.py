@@ -52,3 +52,14 @@ def test_python_api_on_a_grey_image(tiny_weights, photo):
     assert den(grey).shape == grey.shape
     with pytest.raises(ValueError, match="uint8/uint16"):
         den(photo.astype(np.float32))
+
+
+def test_strength_blends_output_and_input(tiny_weights, photo):
+    full = Denoiser.from_weights(str(tiny_weights))
+    none = Denoiser.from_weights(str(tiny_weights), strength=0)
+    half = Denoiser.from_weights(str(tiny_weights), strength=0.5)
+    assert np.array_equal(none(photo), photo)  # 0 returns the input, exactly
+    out, mid = full(photo).astype(int), half(photo).astype(int)
+    assert np.abs(mid - (out + photo.astype(int)) / 2).max() <= 1  # halfway, up to rounding
+    with pytest.raises(ValueError, match="strength"):
+        Denoiser.from_weights(str(tiny_weights), strength=1.5)

@@ -43,6 +43,7 @@ class Denoiser:
     meta: dict | None = None
     resize: tuple[int, int] | None = None  # (W, H): the card's fixed-shape path; output has this size
     model: nn.Module | None = None  # the source network when built from a checkpoint (for info)
+    strength: float = 1.0  # 1 = the network's output, 0 = the input; between: a blend (keeps some grain)
 
     def __post_init__(self) -> None:
         if self.in_channels not in (1, 3):
@@ -53,6 +54,8 @@ class Denoiser:
             )
         if self.resize is not None:
             check_resize(self.resize)
+        if not 0.0 <= self.strength <= 1.0:
+            raise ValueError(f"--strength must be between 0 (the input) and 1 (fully denoised), got {self.strength}")
 
     @classmethod
     def from_weights(
@@ -67,17 +70,19 @@ class Denoiser:
         backend: str = "auto",
         precision: str = "auto",
         resize: tuple[int, int] | None = None,
+        strength: float = 1.0,
     ) -> Denoiser:
         """From a checkpoint file (ours or a legacy ``.pt``), an exported ``.onnx``/``.xml`` file, or
         a shipped model name (default: the default model). ``backend``/``precision`` follow the one
         policy of ``deploy.choose`` (``auto``: OpenVINO when installed, else eager torch)."""
         if path is not None and str(path).endswith(EXPORTED_SUFFIXES):
             runner, backend, precision = runner_for_exported(path, backend, precision)
-            return cls(runner, 3, tile, overlap, {"backend": backend, "precision": precision}, resize)
+            meta = {"backend": backend, "precision": precision}
+            return cls(runner, 3, tile, overlap, meta, resize, strength=strength)
         ckpt = load_checkpoint(path, model, arch)
         runner, backend, precision = runner_for_checkpoint(ckpt, backend, precision, device)
         meta = {**ckpt.meta, "backend": backend, "precision": precision}
-        return cls(runner, ckpt.config.in_channels, tile, overlap, meta, resize, ckpt.model)
+        return cls(runner, ckpt.config.in_channels, tile, overlap, meta, resize, ckpt.model, strength)
 
     def tiles_for(self, h: int, w: int) -> int:
         if self.resize:
@@ -110,7 +115,15 @@ class Denoiser:
         """Denoise an OpenCV array; returns the same shape and dtype."""
         if pixels.dtype not in (np.uint8, np.uint16) or pixels.ndim not in (2, 3):
             raise ValueError(f"expected an HxW or HxWx3 uint8/uint16 array, got {pixels.dtype} {pixels.shape}")
-        return postprocess(self.run_array(preprocess(pixels, self.resize), progress), pixels.dtype.type)
+        x = preprocess(pixels, self.resize)
+        if self.strength == 0:  # the input, exactly: no network run
+            if progress:
+                progress(self.tiles_for(*x.shape[-2:]))
+            return postprocess(x, pixels.dtype.type)
+        y = self.run_array(x, progress)
+        if self.strength != 1:
+            y = x + np.float32(self.strength) * (np.clip(y, 0, 1) - x)  # blend the pictures, not the raw output
+        return postprocess(y, pixels.dtype.type)
 
     def denoise_image(self, image: Image, progress: Callable[[int], None] | None = None) -> Image:
         """Denoise a decoded file; alpha is passed through untouched (resized with ``resize``)."""

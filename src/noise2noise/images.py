@@ -73,6 +73,26 @@ class Header:
     grey_alpha: bool = False
 
 
+FORMAT_EXTS = {"PNG": ".png", "JPEG": ".jpg", "TIFF": ".tif", "WEBP": ".webp", "BMP": ".bmp", "PPM": ".ppm"}
+
+
+def format_ext(data: bytes) -> str | None:
+    """The extension of the format the bytes are in (by content), for answering in the same format."""
+    import io
+
+    from PIL import Image as PILImage
+
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return ".png"
+    if data[:2] == b"\xff\xd8":
+        return ".jpg"
+    try:
+        with PILImage.open(io.BytesIO(data)) as im:
+            return FORMAT_EXTS.get(im.format or "")
+    except Exception:
+        return None
+
+
 def probe(data: bytes) -> Header | None:
     """The size (and frame count, and whether it is grey + alpha) from the header alone: our own
     parser for PNG and JPEG, Pillow's header reader for the other formats; None if unknown."""
@@ -119,7 +139,13 @@ def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> Image:
     """Decode ``path``; raise ``ImageError`` with a one-line reason when it cannot be used. The size
     is read from the header and checked before decoding, for every format."""
     p = Path(path)
-    data = _read_bytes(p)
+    return decode_image(_read_bytes(p), str(p), max_pixels)
+
+
+def decode_image(data: bytes, p: str = "image", max_pixels: int = MAX_PIXELS) -> Image:
+    """Decode the bytes of an image file (``p`` names it in messages): the checks of ``read_image``."""
+    if not data:
+        raise ImageError(f"{p}: empty file (0 bytes)")
     head = probe(data)
     if head is None:
         raise ImageError(f"{p}: not a readable image (unknown format, or its size cannot be read before decoding)")

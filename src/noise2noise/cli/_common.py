@@ -60,7 +60,11 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
 
 
 def load_denoiser(
-    args: argparse.Namespace, tile: int | None = None, overlap: int = 96, resize: tuple[int, int] | None = None
+    args: argparse.Namespace,
+    tile: int | None = None,
+    overlap: int = 96,
+    resize: tuple[int, int] | None = None,
+    strength: float = 1.0,
 ) -> Denoiser:
     """The Denoiser of the model options: the same call a Python user makes."""
     return Denoiser.from_weights(
@@ -73,6 +77,7 @@ def load_denoiser(
         backend=args.backend,
         precision=args.precision,
         resize=resize,
+        strength=strength,
     )
 
 

@@ -25,13 +25,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--overlap", type=non_negative, default=96, help="tile overlap in pixels (default: %(default)s)")
     p.add_argument("--resize", type=size_arg, help="WxH: the reference card's fixed-shape path (output has this size)")
+    p.add_argument(
+        "--strength",
+        type=float,
+        default=1.0,
+        help="blend of output and input: 1 = fully denoised, 0 = the input, 0.7 keeps some grain (default: %(default)s)",
+    )
     p.add_argument("--overwrite", action="store_true", help="allow writing over an input file")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
     jobs = plan(args.inputs, args.out, args.overwrite)  # every path checked before any work
-    den = load_denoiser(args, tile=args.tile, overlap=args.overlap, resize=args.resize)
+    den = load_denoiser(args, tile=args.tile, overlap=args.overlap, resize=args.resize, strength=args.strength)
     failures = denoise_files(
         jobs, den, progress=not args.quiet, on_error=lambda m: print(f"n2n: error: {m}", file=sys.stderr)
     )
