@@ -34,6 +34,10 @@ class ImageError(ValueError):
     """An image that cannot be read or written; the message is one line for the user."""
 
 
+class ImageTooLarge(ImageError):
+    """An image (or file) over the size limits: refused before it is decoded."""
+
+
 @dataclass
 class Image:
     """A decoded image as OpenCV holds it: ``pixels`` is HW (grey) or HWC BGR, uint8 or uint16."""
@@ -122,7 +126,7 @@ def _read_bytes(p: Path) -> bytes:
             raise ImageError(f"{p}: not a regular file")
         size = p.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise ImageError(f"{p}: {size:,} bytes is too large to read (limit {MAX_FILE_BYTES:,})")
+            raise ImageTooLarge(f"{p}: {size:,} bytes is too large to read (limit {MAX_FILE_BYTES:,})")
         data = p.read_bytes()
     except FileNotFoundError:
         raise ImageError(f"{p}: no such file") from None
@@ -150,7 +154,9 @@ def decode_image(data: bytes, p: str = "image", max_pixels: int = MAX_PIXELS) ->
     if head is None:
         raise ImageError(f"{p}: not a readable image (unknown format, or its size cannot be read before decoding)")
     if head.width * head.height > max_pixels:
-        raise ImageError(f"{p}: {head.width}x{head.height} is too large to decode safely (limit {max_pixels:,} pixels)")
+        raise ImageTooLarge(
+            f"{p}: {head.width}x{head.height} is too large to decode safely (limit {max_pixels:,} pixels)"
+        )
     if head.frames > 1:
         raise ImageError(f"{p}: has {head.frames} frames or pages; only single images are denoised")
     buf = np.frombuffer(data, np.uint8)
@@ -161,7 +167,7 @@ def decode_image(data: bytes, p: str = "image", max_pixels: int = MAX_PIXELS) ->
     if raw is None:
         raise ImageError(f"{p}: not a readable image (corrupt, truncated or unsupported format)")
     if raw.shape[0] * raw.shape[1] > max_pixels:
-        raise ImageError(f"{p}: {raw.shape[1]}x{raw.shape[0]} is too large (limit {max_pixels:,} pixels)")
+        raise ImageTooLarge(f"{p}: {raw.shape[1]}x{raw.shape[0]} is too large (limit {max_pixels:,} pixels)")
     if _truncated(data):
         raise ImageError(f"{p}: truncated file (image data ends early)")
     if raw.dtype not in (np.uint8, np.uint16):

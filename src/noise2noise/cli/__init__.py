@@ -12,9 +12,17 @@ import sys
 from .._version import __version__
 from ..images import ImageError
 from ..weights import WeightsError
-from . import bench, denoise, eval, export, info, train
+from . import bench, denoise, eval, export, info, serve, train
 
-COMMANDS = {"denoise": denoise, "info": info, "train": train, "eval": eval, "export": export, "bench": bench}
+COMMANDS = {
+    "denoise": denoise,
+    "info": info,
+    "train": train,
+    "eval": eval,
+    "export": export,
+    "bench": bench,
+    "serve": serve,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:

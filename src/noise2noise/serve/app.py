@@ -1,0 +1,188 @@
+"""The HTTP API and the page, on Starlette (served by uvicorn).
+
+* ``GET /``: the page (``page.html``); ``GET /healthz``; ``GET /api/models``;
+* ``POST /api/denoise``: multipart field ``image`` (the file), optional ``model``, ``strength``
+  (0..1) and ``job`` (a client-chosen id for ``GET /api/progress/{job}``). The answer is the
+  denoised image in the upload's format and bit depth: the same pixels, and the same bytes, as
+  ``n2n denoise`` of the same file (the same decoding, Denoiser and encoder).
+
+Limits: uploads over ``max_upload`` bytes get 413, images over the pixel limit 413 (checked from
+the header, before decoding), anything unreadable 400, all as JSON ``{"error": ...}``; never a
+traceback. One worker thread runs the network (it already uses every core); at most ``queue``
+requests wait for it, the next gets 503 with ``Retry-After``. Client file names are used only for
+their extension and the download name: nothing the client sends becomes a path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import re
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from importlib import resources
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from ..images import IMAGE_EXTS, Image, ImageError, ImageTooLarge, decode_image, encode_image, format_ext
+from ..weights import WeightsError
+from .models import ModelPool
+
+MIME = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+    ".webp": "image/webp",
+    ".bmp": "image/bmp",
+    ".ppm": "image/x-portable-pixmap",
+    ".pgm": "image/x-portable-graymap",
+    ".pnm": "image/x-portable-anymap",
+}
+JOB_ID = re.compile(r"^[0-9a-zA-Z_-]{1,64}$")
+
+
+def error(status: int, message: str, **headers: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers or None)
+
+
+def _answer_ext(filename: str, data: bytes) -> str:
+    """The format to answer in: the upload's extension when we write it, else its content's."""
+    ext = Path(filename or "").suffix.lower()
+    return ext if ext in IMAGE_EXTS else (format_ext(data) or ".png")
+
+
+def _download_name(filename: str, ext: str) -> str:
+    stem = re.sub(r"[^0-9A-Za-z._-]", "_", Path(filename or "image").stem)[:100] or "image"
+    return f"{stem}-denoised{ext}"
+
+
+class Progress:
+    """Tiles done per client job id (the newest 256 jobs)."""
+
+    def __init__(self) -> None:
+        self.jobs: OrderedDict[str, dict] = OrderedDict()
+
+    def set(self, job: str | None, **state) -> None:
+        if job:
+            self.jobs[job] = {**self.jobs.get(job, {}), **state}
+            while len(self.jobs) > 256:
+                self.jobs.popitem(last=False)
+
+    def tick(self, job: str | None):
+        def add(n: int) -> None:
+            if job in self.jobs:
+                self.jobs[job]["done"] = self.jobs[job].get("done", 0) + n
+
+        return add
+
+
+class Api:
+    """The handlers, sharing one model pool, one worker thread, the waiting count and the progress."""
+
+    def __init__(self, pool: ModelPool, max_upload: int, queue: int) -> None:
+        self.pool, self.max_upload, self.queue = pool, max_upload, queue
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="n2n-denoise")
+        self.progress = Progress()
+        self.waiting = 0
+        self.page = resources.files("noise2noise.serve").joinpath("page.html").read_text()
+
+    def work(
+        self, data: bytes, filename: str, model: str | None, strength: float, job: str | None
+    ) -> tuple[bytes, str]:
+        """Decode, denoise and encode, as ``n2n denoise`` does (runs in the worker thread)."""
+        image = decode_image(data, filename or "upload")
+        den = dataclasses.replace(self.pool.get(model), strength=strength)
+        h, w = image.pixels.shape[:2]
+        self.progress.set(job, state="running", done=0, total=den.tiles_for(h, w))
+        ext = _answer_ext(filename, data)
+        out = encode_image(Image(den(image.pixels, self.progress.tick(job)), image.alpha), ext)
+        self.progress.set(job, state="done")
+        return out, ext
+
+    async def _upload(self, request: Request) -> tuple[dict, bytes] | JSONResponse:
+        """The form's fields and the image's bytes, or the error to answer."""
+        too_big = error(413, f"upload over the limit of {self.max_upload >> 20} MiB")
+        if int(request.headers.get("content-length") or 0) > self.max_upload + 64 * 1024:
+            return too_big
+        try:
+            form = await request.form(max_files=1, max_fields=8)
+        except Exception as e:  # malformed multipart
+            return error(400, f"not a multipart form: {str(e)[:120]}")
+        upload = form.get("image")
+        if upload is None or isinstance(upload, str):
+            return error(400, "send the image as the multipart file field 'image'")
+        data = await upload.read(self.max_upload + 1)
+        if len(data) > self.max_upload:
+            return too_big
+        fields = {k: form.get(k) for k in ("model", "strength", "job")}
+        try:
+            fields["strength"] = float(fields["strength"] or 1.0)
+        except ValueError:
+            return error(400, "strength must be a number between 0 and 1")
+        if fields["job"] is not None and not JOB_ID.match(str(fields["job"])):
+            return error(400, "job must be 1-64 letters, digits, '-' or '_'")
+        fields["filename"] = upload.filename or ""
+        return fields, data
+
+    async def denoise(self, request: Request) -> Response:
+        got = await self._upload(request)
+        if isinstance(got, JSONResponse):
+            return got
+        f, data = got
+        if self.waiting >= self.queue:
+            return error(503, "busy: too many images waiting; try again shortly", **{"Retry-After": "2"})
+        self.waiting += 1
+        self.progress.set(f["job"], state="queued", done=0, total=0)
+        try:
+            args = (data, f["filename"], f["model"] or None, f["strength"], f["job"])
+            out, ext = await asyncio.get_running_loop().run_in_executor(self.executor, self.work, *args)
+        except ImageTooLarge as e:
+            return error(413, str(e))
+        except (ImageError, WeightsError, ValueError) as e:
+            self.progress.set(f["job"], state="failed")
+            return error(400, str(e))
+        finally:
+            self.waiting -= 1
+        disposition = f'attachment; filename="{_download_name(f["filename"], ext)}"'
+        headers = {"Content-Disposition": disposition}
+        return Response(out, media_type=MIME.get(ext, "application/octet-stream"), headers=headers)
+
+    async def models(self, request: Request) -> JSONResponse:
+        return JSONResponse({"default": self.pool.default, "models": self.pool.describe()})
+
+    async def job_progress(self, request: Request) -> JSONResponse:
+        return JSONResponse(self.progress.jobs.get(request.path_params["job"], {"state": "unknown"}))
+
+    async def healthz(self, request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok", "waiting": self.waiting})
+
+    async def index(self, request: Request) -> HTMLResponse:
+        return HTMLResponse(self.page)
+
+
+async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    return error(exc.status_code, exc.detail or "error")
+
+
+async def _crash(request: Request, exc: Exception) -> JSONResponse:
+    return error(500, f"internal error ({type(exc).__name__})")
+
+
+def create_app(pool: ModelPool, max_upload: int = 64 << 20, queue: int = 4) -> Starlette:
+    """The ASGI app. ``max_upload`` in bytes; ``queue``: requests allowed to wait for the model."""
+    api = Api(pool, max_upload, queue)
+    routes = [
+        Route("/", api.index),
+        Route("/healthz", api.healthz),
+        Route("/api/models", api.models),
+        Route("/api/denoise", api.denoise, methods=["POST"]),
+        Route("/api/progress/{job}", api.job_progress),
+    ]
+    return Starlette(routes=routes, exception_handlers={HTTPException: _http_error, Exception: _crash})

@@ -1,0 +1,59 @@
+"""The models a server offers: the shipped ones and an optional checkpoint file, each loaded on
+first use with the same call and defaults as ``n2n denoise`` (so the pixels are the same)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..denoiser import Denoiser
+from ..weights import DEFAULT_MODEL, WeightsError, available_models, load_checkpoint
+
+
+@dataclass
+class ModelPool:
+    """Named models; ``weights`` (a file) is offered under its file name and becomes the default."""
+
+    weights: str | None = None
+    default: str | None = None
+    _loaded: dict[str, Denoiser] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.files = {Path(self.weights).stem: self.weights} if self.weights else {}
+        if self.weights:
+            load_checkpoint(self.weights)  # a bad file is an error at start, not on the first request
+        self.default = self.default or (next(iter(self.files)) if self.files else DEFAULT_MODEL)
+        if self.default not in self.names():
+            raise WeightsError(f"unknown model {self.default!r}; offered: {', '.join(self.names())}")
+
+    def names(self) -> list[str]:
+        return [*self.files, *available_models()]
+
+    def describe(self) -> list[dict]:
+        """What ``GET /api/models`` lists."""
+        out = []
+        for name in self.names():
+            meta = load_checkpoint(self.files.get(name), None if name in self.files else name).meta
+            training = meta.get("training", {})
+            out.append(
+                {
+                    "name": name,
+                    "default": name == self.default,
+                    "noise": meta.get("noise"),
+                    "target": training.get("target"),
+                }
+            )
+        return out
+
+    def get(self, name: str | None) -> Denoiser:
+        """The Denoiser of ``name`` (default: the pool's default), loaded once."""
+        name = name or self.default
+        if name not in self.names():
+            raise WeightsError(f"unknown model {name!r}; offered: {', '.join(self.names())}")
+        with self._lock:
+            if name not in self._loaded:
+                src = self.files.get(name)
+                self._loaded[name] = Denoiser.from_weights(src, model=None if src else name)
+            return self._loaded[name]

@@ -1,0 +1,135 @@
+"""`n2n serve`'s HTTP API through the framework's test client: the same pixels as `n2n denoise`,
+and a JSON 4xx (never a 500 or a traceback) for every bad upload."""
+
+import threading
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+pytest.importorskip("starlette")
+pytest.importorskip("httpx")
+from starlette.testclient import TestClient
+
+from noise2noise.cli import main
+from noise2noise.serve.app import create_app
+from noise2noise.serve.models import ModelPool
+
+
+@pytest.fixture
+def client(tiny_weights):
+    return TestClient(create_app(ModelPool(str(tiny_weights)), max_upload=1 << 20, queue=1))
+
+
+def test_health_models_and_page(client, tiny_weights):
+    assert client.get("/healthz").json()["status"] == "ok"
+    d = client.get("/api/models").json()
+    assert d["default"] == tiny_weights.stem and d["models"][0] == {
+        "name": tiny_weights.stem,
+        "default": True,
+        "noise": "gaussian:25",
+        "target": None,
+    }
+    page = client.get("/")
+    assert page.status_code == 200 and "/api/denoise" in page.text and 'type="file"' in page.text
+
+
+@pytest.mark.parametrize("ext", [".png", ".jpg", ".tif"])
+def test_the_api_answers_what_n2n_denoise_writes(tmp_path, client, tiny_weights, photo, ext):
+    cv2.imwrite(str(tmp_path / f"a{ext}"), photo)
+    assert (
+        main(
+            [
+                "denoise",
+                str(tmp_path / f"a{ext}"),
+                "-o",
+                str(tmp_path / "out"),
+                "--weights",
+                str(tiny_weights),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    with open(tmp_path / f"a{ext}", "rb") as f:
+        r = client.post("/api/denoise", files={"image": (f"a{ext}", f.read())})
+    assert r.status_code == 200, r.text
+    assert r.content == (tmp_path / "out" / f"a{ext}").read_bytes()
+    assert f'filename="a-denoised{ext}"' in r.headers["content-disposition"]
+
+
+def test_sixteen_bits_and_strength(tmp_path, client, photo):
+    p16 = photo.astype(np.uint16) * 257
+    ok, png = cv2.imencode(".png", p16)
+    r = client.post("/api/denoise", files={"image": ("x.png", png.tobytes())}, data={"strength": "0"})
+    out = cv2.imdecode(np.frombuffer(r.content, np.uint8), cv2.IMREAD_UNCHANGED)
+    assert r.status_code == 200 and out.dtype == np.uint16 and np.array_equal(out, p16)  # strength 0: the input
+
+
+def bad_uploads(photo):
+    ok, png = cv2.imencode(".png", np.tile(photo, (4, 4, 1)))
+    bomb = bytearray(png.tobytes())
+    bomb[16:24] = (60000).to_bytes(4, "big") * 2
+    return {
+        "text": (("t.png", b"hello, not an image"), 400, "not a readable image"),
+        "empty": (("e.png", b""), 400, "empty"),
+        "truncated": (("t.png", png.tobytes()[:300]), 400, ""),
+        "bomb": (("b.png", bytes(bomb)), 413, "too large"),
+        "oversize": (("big.png", b"\x89PNG" + b"0" * (1 << 20)), 413, "limit"),
+    }
+
+
+def test_bad_uploads_get_json_4xx(client, photo):
+    for label, (upload, status, words) in bad_uploads(photo).items():
+        r = client.post("/api/denoise", files={"image": upload})
+        assert r.status_code == status, (label, r.status_code, r.text)
+        assert words in r.json()["error"], (label, r.json())
+    ok, png = cv2.imencode(".png", photo)
+    cases = [
+        ({"data": {"image": "just text"}}, "multipart file field 'image'"),
+        ({"files": {"image": ("a.png", png.tobytes())}, "data": {"model": "../../etc/passwd"}}, "unknown model"),
+        ({"files": {"image": ("a.png", png.tobytes())}, "data": {"strength": "2"}}, "strength"),
+        ({"files": {"image": ("a.png", png.tobytes())}, "data": {"strength": "lots"}}, "strength"),
+        ({"files": {"image": ("a.png", png.tobytes())}, "data": {"job": "../x"}}, "job"),
+    ]
+    for kw, words in cases:
+        r = client.post("/api/denoise", **kw)
+        assert r.status_code == 400 and words in r.json()["error"], (kw.get("data"), r.text)
+    assert client.get("/nowhere").json()["error"] and client.get("/api/denoise").status_code == 405
+
+
+def test_a_full_queue_answers_503_with_retry_after(tmp_path, tiny_weights, photo, monkeypatch):
+    pool = ModelPool(str(tiny_weights))
+    den = pool.get(None)
+    real = den.runner
+
+    def slow(x):
+        time.sleep(1.0)
+        return real(x)
+
+    monkeypatch.setattr(den, "runner", slow)
+    client = TestClient(create_app(pool, queue=1))
+    ok, png = cv2.imencode(".png", photo)
+    first = {}
+    t = threading.Thread(
+        target=lambda: first.update(r=client.post("/api/denoise", files={"image": ("a.png", png.tobytes())}))
+    )
+    t.start()
+    deadline = time.time() + 5
+    while client.get("/healthz").json()["waiting"] == 0 and time.time() < deadline:
+        time.sleep(0.02)
+    r = client.post("/api/denoise", files={"image": ("b.png", png.tobytes())})
+    t.join()
+    assert r.status_code == 503 and r.headers["retry-after"] == "2" and "busy" in r.json()["error"]
+    assert first["r"].status_code == 200
+
+
+def test_progress_of_a_job(client, photo):
+    ok, png = cv2.imencode(".png", photo)
+    assert (
+        client.post("/api/denoise", files={"image": ("a.png", png.tobytes())}, data={"job": "abc123"}).status_code
+        == 200
+    )
+    assert client.get("/api/progress/abc123").json() == {"state": "done", "done": 1, "total": 1}
+    assert client.get("/api/progress/zzz").json() == {"state": "unknown"}
