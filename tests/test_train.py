@@ -233,6 +233,7 @@ def _pairs_and_scenes(tmp_path):
         ("synthetic", "hdr", "poisson:5-50"),
         ("synthetic", "l2", "bernoulli:0-0.9"),
         ("synthetic", "l1", "text:0-0.3"),
+        ("synthetic", "l2", "camera:1-60"),
     ],
 )
 def test_every_data_source_and_loss_trains(tmp_path, kind, loss, noise):

@@ -16,7 +16,7 @@ from typing import Any, Literal
 # ---- the lists of choices ---------------------------------------------------------------------
 
 ARCHS: tuple[str, ...] = ("unet", "unet-compact")  # paper U-Net (Table 2) | reference card's compact net
-NOISE_KINDS: tuple[str, ...] = ("gaussian", "poisson", "bernoulli", "impulse", "text")
+NOISE_KINDS: tuple[str, ...] = ("gaussian", "poisson", "bernoulli", "impulse", "text", "camera")
 TARGETS: tuple[str, ...] = ("noisy", "clean")  # noisy = Noise2Noise; clean = the supervised baseline
 LOSSES: tuple[str, ...] = ("l2", "l1", "l0", "hdr")
 TRAIN_PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16")
@@ -76,13 +76,15 @@ class ModelConfig:
 
 # ---- noise --------------------------------------------------------------------------------------
 
-Kind = Literal["gaussian", "poisson", "bernoulli", "impulse", "text"]
+Kind = Literal["gaussian", "poisson", "bernoulli", "impulse", "text", "camera"]
+CAMERA_GAINS = (1.0, 120.0)  # `camera` alone: Brooks et al.'s range of shot noise (camera.py)
 NOISE_LIMITS = {
     "gaussian": (0.0, 255.0),
     "poisson": (0.0, 1e6),
     "bernoulli": (0.0, 1.0),
     "impulse": (0.0, 1.0),
     "text": (0.0, 0.95),
+    "camera": (0.1, 1000.0),  # analog gain relative to base ISO
 }
 
 
@@ -107,7 +109,10 @@ class NoiseConfig:
 
     @classmethod
     def parse(cls, spec: str) -> NoiseConfig:
-        """Parse ``kind:value`` or ``kind:low-high`` (e.g. ``gaussian:25``, ``gaussian:0-50``)."""
+        """Parse ``kind:value`` or ``kind:low-high`` (e.g. ``gaussian:25``, ``gaussian:0-50``);
+        ``camera`` alone is ``camera:1-120``."""
+        if spec.strip() == "camera":
+            return cls("camera", *CAMERA_GAINS)
         kind, sep, value = spec.strip().partition(":")
         if not sep or not value:
             raise ValueError(f"noise must look like KIND:VALUE or KIND:LOW-HIGH (e.g. gaussian:25), got {spec!r}")

@@ -12,6 +12,9 @@ Conventions (Lehtinen et al. 2018, section 3 and the NVlabs code):
   [-0.5, 0.5] to the [0, 1] convention; variance ``x / L``.
 * ``bernoulli:P`` -- each pixel dropped (set to 0) with probability P; the mask marks kept pixels.
 * ``impulse:P`` -- each pixel replaced with probability P by a uniformly random colour.
+* ``camera:G`` / ``camera:LO-HI`` / ``camera`` (= ``camera:1-120``) -- a camera's noise at analog
+  gain G: shot + read noise in linear raw, then demosaicing, white balance, colour matrix, gamma
+  and tone curve (``camera``, after Brooks et al. 2019), JPEG half the time.
 * ``text:P`` -- random strings in random sizes, colours and positions until a fraction P of the
   pixels is covered. The Hershey fonts ship inside OpenCV, so nothing depends on system fonts.
 
@@ -23,9 +26,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import camera
 from .config import NOISE_KINDS, NoiseConfig
 
-__all__ = ["NOISE_KINDS", "NoiseConfig", "add_noise", "bernoulli", "gaussian", "impulse", "poisson", "text"]
+__all__ = [
+    "NOISE_KINDS",
+    "NoiseConfig",
+    "add_noise",
+    "bernoulli",
+    "camera_params",
+    "gaussian",
+    "impulse",
+    "poisson",
+    "text",
+]
+CAMERA_JPEG = 0.5  # probability that a camera-noise image is also JPEG-compressed (quality 60-95)
 
 
 def gaussian(x: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
@@ -84,8 +99,15 @@ def text(x: np.ndarray, p: float, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
+def camera_params(cfg: NoiseConfig, rng: np.random.Generator) -> camera.CameraParams:
+    """A random camera for ``camera:LO-HI`` (the gain log-uniform in the range; JPEG half the time)."""
+    return camera.CameraParams.sample(rng, max(cfg.low, 0.1), max(cfg.high, 0.1), jpeg=CAMERA_JPEG)
+
+
 def add_noise(x: np.ndarray, cfg: NoiseConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
     """Corrupt ``x`` (float32 [0, 1], HWC or HW) with ``cfg``; return ``(noisy, valid_mask_or_None)``."""
+    if cfg.kind == "camera":
+        return camera.apply(x, camera_params(cfg, rng), rng), None
     p = cfg.sample_param(rng)
     if cfg.kind == "gaussian":
         return gaussian(x, p, rng), None

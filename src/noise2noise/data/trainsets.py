@@ -14,9 +14,10 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from .. import camera
 from ..config import TARGETS, NoiseConfig, check_choice
 from ..images import ImageError, quantize, to_float
-from ..noise import add_noise
+from ..noise import add_noise, camera_params
 from .folders import load_rgb, pair_paths, scene_paths
 
 
@@ -93,13 +94,19 @@ class SyntheticPairs(Dataset):
         img = self.images[int(rng.integers(len(self.images)))]
         (clean,) = random_crop([img], self.crop, rng)
         clean = to_float(clean)
-        inp, _ = add_noise(clean, self.noise, rng)
+        if self.noise.kind == "camera":  # one camera for both: the same scene, shot twice
+            params = camera_params(self.noise, rng)
+            inp, mask = camera.apply(clean, params, rng), None
+        else:
+            inp, _ = add_noise(clean, self.noise, rng)
         if self.input_quantize and rng.random() < self.input_quantize:
             inp = quantize(inp)
-        if self.target == "noisy":
-            tgt, mask = add_noise(clean, self.noise, rng)
-        else:
+        if self.target == "clean":
             tgt, mask = clean, None
+        elif self.noise.kind == "camera":  # the target is never JPEG-compressed: its noise stays near zero-mean
+            tgt = camera.apply(clean, params, rng, compress=False)
+        else:
+            tgt, mask = add_noise(clean, self.noise, rng)
         m = np.ones(clean.shape[:2] + (1,), np.float32) if mask is None else mask
         return Sample(_chw(inp), _chw(tgt), _chw(m))
 
