@@ -274,3 +274,32 @@ def test_init_from_weights_and_a_moving_average(tmp_path, tiny_weights):
     assert 0 < d_ema < d_model
     with pytest.raises(ValueError, match="unet-compact"):
         train(out=str(tmp_path / "r2"), iterations=1, init=str(tiny_weights), **{**kw, "arch": "unet"})
+
+
+def test_training_from_single_noisy_images_raises_psnr(tmp_path):
+    """--target self: the data is a folder of noisy photos, and no clean image is seen in training."""
+    clean = make_images(tmp_path / "clean", 6, size=(128, 128))
+    noisy = tmp_path / "noisy"
+    noisy.mkdir()
+    rng = np.random.default_rng(0)
+    for p in sorted(clean.iterdir()):
+        img = cv2.imread(str(p)).astype(np.float32) + rng.normal(0, 25, (128, 128, 3))
+        cv2.imwrite(str(noisy / p.name), np.clip(img, 0, 255).astype(np.uint8))
+    val = make_images(tmp_path / "val", 2, seed=1)
+    s = train(
+        data=[str(noisy)],
+        noise="none",
+        target="self",
+        val=[str(val)],
+        out=str(tmp_path / "run"),
+        arch="unet-compact",
+        iterations=300,
+        batch=4,
+        crop=64,
+        lr=1e-3,
+        val_every=300,
+        ckpt_every=300,
+        workers=0,
+        progress=False,
+    )
+    assert s["best_val_psnr"] > s["noisy_val_psnr"] + 3, s

@@ -16,8 +16,9 @@ from typing import Any, Literal
 # ---- the lists of choices ---------------------------------------------------------------------
 
 ARCHS: tuple[str, ...] = ("unet", "unet-compact")  # paper U-Net (Table 2) | reference card's compact net
-NOISE_KINDS: tuple[str, ...] = ("gaussian", "poisson", "bernoulli", "impulse", "text", "camera")
-TARGETS: tuple[str, ...] = ("noisy", "clean")  # noisy = Noise2Noise; clean = the supervised baseline
+NOISE_KINDS: tuple[str, ...] = ("gaussian", "poisson", "bernoulli", "impulse", "text", "camera", "none")
+# noisy = Noise2Noise; clean = the supervised baseline; self = Neighbor2Neighbor from single noisy images
+TARGETS: tuple[str, ...] = ("noisy", "clean", "self")
 LOSSES: tuple[str, ...] = ("l2", "l1", "l0", "hdr")
 TRAIN_PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16")
 RUNTIMES: tuple[str, ...] = ("torch", "onnxruntime", "openvino")
@@ -76,7 +77,7 @@ class ModelConfig:
 
 # ---- noise --------------------------------------------------------------------------------------
 
-Kind = Literal["gaussian", "poisson", "bernoulli", "impulse", "text", "camera"]
+Kind = Literal["gaussian", "poisson", "bernoulli", "impulse", "text", "camera", "none"]
 CAMERA_GAINS = (1.0, 120.0)  # `camera` alone: Brooks et al.'s range of shot noise (camera.py)
 NOISE_LIMITS = {
     "gaussian": (0.0, 255.0),
@@ -85,6 +86,7 @@ NOISE_LIMITS = {
     "impulse": (0.0, 1.0),
     "text": (0.0, 0.95),
     "camera": (0.1, 1000.0),  # analog gain relative to base ISO
+    "none": (0.0, 0.0),  # the images are noisy already (training from single noisy photos)
 }
 
 
@@ -113,6 +115,8 @@ class NoiseConfig:
         ``camera`` alone is ``camera:1-120``."""
         if spec.strip() == "camera":
             return cls("camera", *CAMERA_GAINS)
+        if spec.strip() in ("none", "none:0"):
+            return cls("none", 0.0, 0.0)
         kind, sep, value = spec.strip().partition(":")
         if not sep or not value:
             raise ValueError(f"noise must look like KIND:VALUE or KIND:LOW-HIGH (e.g. gaussian:25), got {spec!r}")
@@ -153,7 +157,11 @@ class TrainConfig:
     out: str = option("runs/default", "run folder (running the same command again resumes from its state.pt)")
     arch: str = option("unet", "architecture", choices=ARCHS)
     noise: str = option("gaussian:0-50", "training noise, KIND:VALUE or KIND:LOW-HIGH (a range is sampled per crop)")
-    target: str = option("noisy", "noisy = Noise2Noise; clean = the supervised baseline", choices=TARGETS)
+    target: str = option(
+        "noisy",
+        "noisy = Noise2Noise; clean = the supervised baseline; self = Neighbor2Neighbor from single noisy images",
+        choices=TARGETS,
+    )
     loss: str = option("l2", "l2 | l1 | l0 (gamma annealed 2 -> 0) | hdr", choices=LOSSES)
     iterations: int = option(20000, "training steps")
     batch: int = option(16, "crops per step (per process under torchrun)")
@@ -180,6 +188,10 @@ class TrainConfig:
     channels_last: bool = option(True, "channels_last memory format", flag="--no-channels-last")
     device: str = option("cpu", "torch device")
     max_minutes: float | None = option(None, "stop (with a checkpoint) after this wall time; resumable")
+    gamma: float = option(2.0, "--target self: weight of Neighbor2Neighbor's regulariser, reached linearly by the end")
+    pd: int = option(
+        1, "--target self: pixel-shuffle stride before sub-sampling (2+ for spatially correlated real noise)"
+    )
     init: str | None = option(
         None, "start from these weights (same architecture) instead of random ones; ignored on resume"
     )
@@ -204,6 +216,12 @@ class TrainConfig:
             raise ValueError(f"ema must be in [0, 1), got {self.ema}")
         if self.crop % 32:
             raise ValueError(f"crop must be a multiple of 32, got {self.crop}")
+        if self.pd < 1 or self.gamma < 0:
+            raise ValueError("pd must be >= 1 and gamma >= 0")
+        if self.target == "self" and self.crop % (64 * self.pd):
+            raise ValueError(
+                f"--target self needs a crop that is a multiple of 64 x pd = {64 * self.pd}, got {self.crop}"
+            )
         NoiseConfig.parse(self.noise), NoiseConfig.parse(self.val_noise)
 
     def to_dict(self) -> dict:

@@ -108,6 +108,8 @@ def add_noise(x: np.ndarray, cfg: NoiseConfig, rng: np.random.Generator) -> tupl
     """Corrupt ``x`` (float32 [0, 1], HWC or HW) with ``cfg``; return ``(noisy, valid_mask_or_None)``."""
     if cfg.kind == "camera":
         return camera.apply(x, camera_params(cfg, rng), rng), None
+    if cfg.kind == "none":
+        return np.array(x, np.float32), None
     p = cfg.sample_param(rng)
     if cfg.kind == "gaussian":
         return gaussian(x, p, rng), None

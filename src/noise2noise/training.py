@@ -34,6 +34,7 @@ from .metrics import psnr
 from .model import build_model
 from .noise import add_noise
 from .runfolder import RunFolder
+from .selfsup import ne2ne_loss
 from .weights import load_weights
 
 __all__ = ["TrainConfig", "train"]
@@ -161,15 +162,27 @@ def _loader(ds: Dataset, cfg: TrainConfig, start: int, rank: int, world: int) ->
     )
 
 
-def _step(net, opt, batch, cfg: TrainConfig, step: int, use_bf16: bool) -> float:
+def _loss(net, inp, tgt, mask, cfg: TrainConfig, step: int, rank: int) -> torch.Tensor:
+    """The loss of ``net`` (a callable that runs the network, under autocast) on one batch."""
+    progress = step / cfg.iterations
+    if cfg.target == "self":  # sub-sampling drawn from (seed, step, rank): a resumed run draws the same
+        g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step * 97 + rank)
+        return ne2ne_loss(net, inp, g, cfg.gamma * progress, cfg.pd)
+    return loss_fn(cfg.loss, net(inp).float(), tgt, mask, progress)
+
+
+def _step(net, opt, batch, cfg: TrainConfig, step: int, use_bf16: bool, rank: int = 0) -> float:
     """One optimisation step on ``batch`` = (input, target, mask); returns the loss."""
     fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
     inp, tgt, mask = (t.contiguous(memory_format=fmt).to(cfg.device) for t in batch)
     for g in opt.param_groups:
         g["lr"] = learning_rate(cfg, step)
-    with torch.autocast("cpu" if cfg.device == "cpu" else "cuda", dtype=torch.bfloat16, enabled=use_bf16):
-        pred = net(inp)
-    loss = loss_fn(cfg.loss, pred.float(), tgt, mask, step / cfg.iterations)
+
+    def forward(x: torch.Tensor) -> torch.Tensor:
+        with torch.autocast("cpu" if cfg.device == "cpu" else "cuda", dtype=torch.bfloat16, enabled=use_bf16):
+            return net(x)
+
+    loss = _loss(forward, inp, tgt, mask, cfg, step, rank)
     opt.zero_grad(set_to_none=True)
     loss.backward()
     opt.step()
@@ -265,7 +278,7 @@ def train(cfg: TrainConfig | None = None, *, progress: bool = True, **overrides)
     t_last = t_run
     model.train()
     for batch in loader:
-        losses.append(_step(net, opt, batch, cfg, st.step, use_bf16))
+        losses.append(_step(net, opt, batch, cfg, st.step, use_bf16, rank))
         if ema is not None:
             _update_ema(ema, model, cfg.ema)
         st.step += 1

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
+from pathlib import Path
 
+from ..adapt import adapt
+from ..atomic import check_writable
 from ..files import denoise_files, plan
+from ..weights import load_checkpoint, save_weights
 from ._common import add_model_args, load_denoiser, non_negative, size_arg
 
 HELP = "Denoise image files (same name, format, size and bit depth out)."
@@ -32,13 +37,44 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="blend of output and input: 1 = fully denoised, 0 = the input, 0.7 keeps some grain (default: %(default)s)",
     )
     p.add_argument("--overwrite", action="store_true", help="allow writing over an input file")
+    g = p.add_argument_group("adapting to these images (self-supervised, Neighbor2Neighbor)")
+    g.add_argument(
+        "--adapt",
+        type=non_negative,
+        default=0,
+        metavar="STEPS",
+        help="fine-tune on the inputs first (0 = off; default: %(default)s)",
+    )
+    g.add_argument("--save-adapted", metavar="FILE", help="keep the adapted weights (.safetensors)")
+    g.add_argument(
+        "--adapt-lr", type=float, default=1e-4, help="learning rate of the adaptation (default: %(default)s)"
+    )
+    g.add_argument(
+        "--seed", type=int, default=0, help="seed of the adaptation's crops and sub-sampling (default: %(default)s)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _adapted(args: argparse.Namespace, jobs, tmp: str) -> None:
+    """Fine-tune the chosen model on the inputs; point ``args.weights`` at the adapted weights."""
+    if args.weights and str(args.weights).endswith((".onnx", ".xml")):
+        raise ValueError("--adapt needs a checkpoint (.safetensors or .pt), not an exported file")
+    ck = load_checkpoint(args.weights, args.model, args.arch)
+    adapted = adapt(ck, [j.src for j in jobs], args.adapt, args.seed, args.adapt_lr, progress=not args.quiet)
+    dest = args.save_adapted or str(Path(tmp) / "adapted.safetensors")
+    save_weights(dest, adapted.model, adapted.config, adapted.meta)
+    args.weights, args.model, args.arch = dest, None, None
 
 
 def run(args: argparse.Namespace) -> int:
     jobs = plan(args.inputs, args.out, args.overwrite)  # every path checked before any work
-    den = load_denoiser(args, tile=args.tile, overlap=args.overlap, resize=args.resize, strength=args.strength)
-    failures = denoise_files(
-        jobs, den, progress=not args.quiet, on_error=lambda m: print(f"n2n: error: {m}", file=sys.stderr)
-    )
+    if args.save_adapted:
+        check_writable(args.save_adapted)
+    with tempfile.TemporaryDirectory(prefix="n2n-adapt-") as tmp:
+        if args.adapt:
+            _adapted(args, jobs, tmp)
+        den = load_denoiser(args, tile=args.tile, overlap=args.overlap, resize=args.resize, strength=args.strength)
+        failures = denoise_files(
+            jobs, den, progress=not args.quiet, on_error=lambda m: print(f"n2n: error: {m}", file=sys.stderr)
+        )
     return 1 if failures else 0

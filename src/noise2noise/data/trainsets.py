@@ -103,6 +103,8 @@ class SyntheticPairs(Dataset):
             inp = quantize(inp)
         if self.target == "clean":
             tgt, mask = clean, None
+        elif self.target == "self":  # Neighbor2Neighbor makes its targets from the input
+            tgt, mask = inp, None
         elif self.noise.kind == "camera":  # the target is never JPEG-compressed: its noise stays near zero-mean
             tgt = camera.apply(clean, params, rng, compress=False)
         else:

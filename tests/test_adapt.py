@@ -1,0 +1,51 @@
+"""`n2n denoise --adapt`: fine-tuning on the very images being denoised, deterministic, any backend."""
+
+import cv2
+import numpy as np
+import pytest
+from safetensors.torch import load_file
+
+from noise2noise.adapt import crop_pool
+from noise2noise.cli import main
+
+
+@pytest.fixture
+def noisy_dir(tmp_path, photo):
+    d = tmp_path / "in"
+    d.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        img = np.tile(photo, (2, 3, 1)).astype(np.float32) + rng.normal(0, 20, (96, 120, 3))
+        cv2.imwrite(str(d / f"n{i}.png"), np.clip(img, 0, 255).astype(np.uint8))
+    return d
+
+
+@pytest.mark.parametrize("backend", ["torch", "openvino"])
+def test_adapt_is_deterministic_and_works_with_every_backend(tmp_path, tiny_weights, noisy_dir, backend, capsys):
+    pytest.importorskip(backend)
+    saved = []
+    for k in range(2):
+        f = tmp_path / f"adapted{k}.safetensors"
+        argv = ["denoise", noisy_dir, "-o", tmp_path / f"out{k}", "--weights", tiny_weights, "--adapt", "3"]
+        argv += ["--save-adapted", f, "--seed", "7", "--backend", backend, "--quiet"]
+        assert main([str(a) for a in argv]) == 0, capsys.readouterr().err
+        saved.append(load_file(str(f)))
+    assert all(np.array_equal(saved[0][k].numpy(), saved[1][k].numpy()) for k in saved[0])
+    start = load_file(str(tiny_weights))
+    assert any(not np.array_equal(saved[0][k].numpy(), start[k].numpy()) for k in start)  # it did learn something
+    assert sorted(p.name for p in (tmp_path / "out0").iterdir()) == ["n0.png", "n1.png"]
+    assert (tmp_path / "out0" / "n0.png").read_bytes() == (tmp_path / "out1" / "n0.png").read_bytes()
+
+
+def test_the_crop_pool_is_bounded_by_steps_not_by_the_photos(tmp_path, noisy_dir):
+    paths = sorted(noisy_dir.iterdir())
+    pool = crop_pool(paths, count=6, crop=64, rng=np.random.default_rng(0))
+    assert pool.shape == (6, 64, 64, 3) and pool.dtype == np.float32
+
+
+def test_adapt_needs_a_checkpoint(tmp_path, noisy_dir, capsys):
+    (tmp_path / "m.onnx").write_bytes(b"x")
+    code = main(
+        ["denoise", str(noisy_dir), "-o", str(tmp_path / "o"), "--weights", str(tmp_path / "m.onnx"), "--adapt", "2"]
+    )
+    assert code != 0 and "needs a checkpoint" in capsys.readouterr().err

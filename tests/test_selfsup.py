@@ -1,0 +1,35 @@
+"""Neighbor2Neighbor's sub-sampler and loss."""
+
+import torch
+
+from noise2noise.selfsup import cells, ne2ne_loss, neighbour_indices, pixel_shuffle_down, subsample
+
+
+def test_two_sub_images_take_different_neighbours_of_the_same_cell():
+    g = torch.Generator().manual_seed(0)
+    x = torch.arange(2 * 1 * 8 * 12, dtype=torch.float32).reshape(2, 1, 8, 12)  # every pixel its own value
+    i1, i2 = neighbour_indices(2, 8, 12, g)
+    a, b = subsample(x, i1), subsample(x, i2)
+    assert a.shape == b.shape == (2, 1, 4, 6)
+    assert (a != b).all()  # never the same pixel
+    cell = cells(x)
+    assert (cell.eq(a[..., None]).any(-1)).all() and (cell.eq(b[..., None]).any(-1)).all()  # same cell
+    h, w = (a.long() % 96) // 12, (a.long() % 96) % 12
+    h2, w2 = (b.long() % 96) // 12, (b.long() % 96) % 12
+    assert ((h - h2).abs() + (w - w2).abs() == 1).all()  # 4-neighbours, never diagonal
+    assert {int(v) for v in i1.unique()} == {0, 1, 2, 3}
+
+
+def test_the_regulariser_vanishes_for_the_identity():
+    g = torch.Generator().manual_seed(1)
+    y = torch.rand(2, 3, 64, 64)
+    identity = torch.nn.Identity()
+    plain = ne2ne_loss(identity, y, torch.Generator().manual_seed(1), gamma=0.0)
+    regular = ne2ne_loss(identity, y, g, gamma=2.0)
+    assert torch.allclose(plain, regular)  # f(g1) - g2 - (g1(f) - g2(f)) = 0 when f is the identity
+
+
+def test_pixel_shuffle_down_splits_into_every_s_th_pixel():
+    x = torch.arange(16.0).reshape(1, 1, 4, 4)
+    d = pixel_shuffle_down(x, 2)
+    assert d.shape == (4, 1, 2, 2) and d[0, 0].tolist() == [[0, 2], [8, 10]] and d[3, 0].tolist() == [[5, 7], [13, 15]]
