@@ -143,3 +143,36 @@ def test_the_installed_command_prints_no_traceback(tmp_path):
         text=True,
     )
     assert r.returncode != 0 and "Traceback" not in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_torchrun_splits_a_folder_and_a_rerun_resumes(tmp_path, tiny_weights, photo):
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(5):
+        cv2.imwrite(str(src / f"p{i}.png"), np.roll(photo, 3 * i, axis=1))
+    argv = [
+        "denoise",
+        str(src),
+        "-o",
+        str(tmp_path / "one"),
+        "--weights",
+        str(tiny_weights),
+        "--backend",
+        "torch",
+        "--quiet",
+    ]
+    assert main(argv) == 0
+    run = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", "29588"]
+    cmd = [*run, "-m", "noise2noise.cli", *argv[:3], str(tmp_path / "two"), *argv[4:]]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0, r.stderr[-2000:]
+    for i in range(5):  # every file once, the same pixels as one process
+        assert (tmp_path / "two" / f"p{i}.png").read_bytes() == (tmp_path / "one" / f"p{i}.png").read_bytes()
+    (tmp_path / "two" / "p3.png").unlink()
+    before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "two").iterdir()}
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0, r.stderr[-2000:]
+    after = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "two").iterdir()}
+    assert sorted(after) == [f"p{i}.png" for i in range(5)]
+    assert all(after[n] == t for n, t in before.items())  # the others were left as they were

@@ -134,6 +134,11 @@ def test_bench_json_on_a_tiny_shape(tmp_path, tiny_weights, capsys):
     assert "onnxruntime takes fp32 or fp16" in rows[-1]["error"]  # an unavailable config is a row, not a crash
     rows = rows[:-1]
     assert rows[0]["speedup_vs_torch_fp32"] == 1.0  # the baseline, measured in the same run
+    from noise2noise.deploy.choose import resolve_backend
+
+    default = "-".join(resolve_backend())
+    assert [r["config"] for r in rows if r["default"]] == ([default] if default in configs else [])
+    assert all(r["cpu"] for r in rows)
     for r in rows:
         assert r["median_ms"] > 0 and r["peak_rss_mb"] > 0
         assert r["speedup_vs_torch_fp32"] == pytest.approx(rows[0]["median_ms"] / r["median_ms"])

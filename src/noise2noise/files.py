@@ -4,7 +4,9 @@ atomically. Used by ``n2n denoise``; callable from Python."""
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,25 +51,68 @@ def plan(inputs: list[str], outdir: str | os.PathLike, overwrite: bool = False) 
     return jobs
 
 
+def shard(jobs: list[Job], rank: int, world: int, skip_existing: bool) -> list[Job]:
+    """This rank's share of ``jobs`` (every ``world``-th, from ``rank``), without those whose output
+    already exists when ``skip_existing`` (so a killed run, started again, does the rest)."""
+    mine = jobs[rank::world] if world > 1 else jobs
+    return [j for j in mine if not (skip_existing and j.dst.exists())]
+
+
 def denoise_files(
-    jobs: list[Job], denoiser: Denoiser, progress: bool = True, on_error: Callable[[str], None] | None = None
+    jobs: list[Job],
+    denoiser: Denoiser,
+    progress: bool = True,
+    on_error: Callable[[str], None] | None = None,
+    prefetch: int = 2,
+    label: str = "denoise",
 ) -> int:
     """Denoise each job; a file that fails is reported through ``on_error`` (one line) and
-    nothing is written for it. Returns the number of failures."""
+    nothing is written for it. Returns the number of failures.
+
+    A pipeline: one thread decodes the next ``prefetch`` files and another encodes and writes the
+    finished ones while the network runs on the current image (OpenCV and the runtimes release
+    the GIL), so on a folder the network is rarely idle; memory holds at most ``prefetch`` decoded
+    inputs and two outputs."""
     from tqdm import tqdm
 
     failures = 0
-    bar = tqdm(jobs, desc="denoise", unit="img", disable=not progress or len(jobs) < 2, dynamic_ncols=True)
-    for job in bar:
-        try:
-            img = read_image(job.src)
-            h, w = img.pixels.shape[:2]
-            n = denoiser.tiles_for(h, w)
-            with tqdm(total=n, desc=job.src.name, unit="tile", leave=False, disable=not progress or n < 2) as tb:
-                out = denoiser.denoise_image(img, tb.update)
-            write_image(job.dst, out)
-        except ImageError as e:
-            failures += 1
-            if on_error:
-                on_error(str(e))
+
+    def report(e: ImageError) -> None:
+        nonlocal failures
+        failures += 1
+        if on_error:
+            on_error(str(e))
+
+    bar = tqdm(total=len(jobs), desc=label, unit="img", disable=not progress or len(jobs) < 2, dynamic_ncols=True)
+    with ThreadPoolExecutor(1, "n2n-read") as reader, ThreadPoolExecutor(1, "n2n-write") as writer:
+        todo, reads, writes = iter(jobs), deque(), deque()
+        while True:
+            while len(reads) < prefetch and (job := next(todo, None)) is not None:
+                reads.append((job, reader.submit(read_image, job.src)))
+            if not reads:
+                break
+            job, pending = reads.popleft()
+            try:
+                img = pending.result()
+                h, w = img.pixels.shape[:2]
+                n = denoiser.tiles_for(h, w)
+                with tqdm(total=n, desc=job.src.name, unit="tile", leave=False, disable=not progress or n < 2) as tb:
+                    out = denoiser.denoise_image(img, tb.update)
+                writes.append(writer.submit(write_image, job.dst, out))
+            except ImageError as e:
+                report(e)
+                bar.update(1)
+            while writes and (len(writes) > 2 or writes[0].done()):
+                _finish(writes.popleft(), report, bar)
+        while writes:
+            _finish(writes.popleft(), report, bar)
+    bar.close()
     return failures
+
+
+def _finish(write: Future, report: Callable[[ImageError], None], bar) -> None:
+    try:
+        write.result()
+    except ImageError as e:
+        report(e)
+    bar.update(1)

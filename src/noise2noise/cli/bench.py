@@ -42,7 +42,8 @@ def _show(r: dict) -> None:
     g = f"{r['gflops_per_s']:.1f}" if r.get("gflops_per_s") else "-"
     times = f"{r['median_ms']:>10.1f} ms{r['p90_ms']:>10.1f} ms p90"
     rates = f"{r['images_per_s']:>8.2f} img/s{r['megapixels_per_s']:>8.2f} MP/s{g:>8} GFLOP/s"
-    print(f"{r['config']:<20}{shape:>14}{times}{rates}{r['peak_rss_mb']:>8.0f} MB")
+    mark = "  <- n2n denoise's default" if r.get("default") else ""
+    print(f"{r['config']:<20}{shape:>14}{times}{rates}{r['peak_rss_mb']:>8.0f} MB{mark}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
     rows = bench(
         configs, parse_shapes(args.shape), args.weights, args.model, files, args.warmup, args.repeats, log=_show
     )
+    print(f"(measured on {rows[0]['cpu']})")
     for r in rows:
         if "speedup_vs_torch_fp32" in r:
             shape = "x".join(map(str, r["shape"]))

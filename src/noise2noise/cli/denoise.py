@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
 
 from ..adapt import adapt
 from ..atomic import check_writable
-from ..files import denoise_files, plan
+from ..files import denoise_files, plan, shard
 from ..weights import load_checkpoint, save_weights
 from ._common import add_model_args, load_denoiser, non_negative, size_arg
 
@@ -37,6 +38,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="blend of output and input: 1 = fully denoised, 0 = the input, 0.7 keeps some grain (default: %(default)s)",
     )
     p.add_argument("--overwrite", action="store_true", help="allow writing over an input file")
+    p.add_argument(
+        "--skip-existing",
+        action="store_true",
+        help="leave outputs that already exist (resume a killed run); on by default under torchrun, "
+        "where each process takes every N-th file",
+    )
     g = p.add_argument_group("adapting to these images (self-supervised, Neighbor2Neighbor)")
     g.add_argument(
         "--adapt",
@@ -68,6 +75,9 @@ def _adapted(args: argparse.Namespace, jobs, tmp: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     jobs = plan(args.inputs, args.out, args.overwrite)  # every path checked before any work
+    rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+    jobs = shard(jobs, rank, world, args.skip_existing or world > 1)
+    label = f"denoise [rank {rank} of {world}]" if world > 1 else "denoise"
     if args.save_adapted:
         check_writable(args.save_adapted)
     with tempfile.TemporaryDirectory(prefix="n2n-adapt-") as tmp:
@@ -75,6 +85,6 @@ def run(args: argparse.Namespace) -> int:
             _adapted(args, jobs, tmp)
         den = load_denoiser(args, tile=args.tile, overlap=args.overlap, resize=args.resize, strength=args.strength)
         failures = denoise_files(
-            jobs, den, progress=not args.quiet, on_error=lambda m: print(f"n2n: error: {m}", file=sys.stderr)
+            jobs, den, not args.quiet, lambda m: print(f"n2n: error: {m}", file=sys.stderr), label=label
         )
     return 1 if failures else 0

@@ -29,6 +29,22 @@ def parse_shapes(text: str) -> list[tuple[int, int, int, int]]:
     return out
 
 
+def cpu_name() -> str:
+    """The CPU model and the vector/matrix extensions that decide the fast paths (from /proc/cpuinfo)."""
+    try:
+        info = open("/proc/cpuinfo").read()
+    except OSError:
+        import platform
+
+        return platform.processor() or "unknown CPU"
+    model = next(
+        (ln.split(":", 1)[1].strip() for ln in info.splitlines() if ln.startswith("model name")), "unknown CPU"
+    )
+    flags = next((ln.split(":", 1)[1].split() for ln in info.splitlines() if ln.startswith("flags")), [])
+    wanted = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
+    return f"{model} ({', '.join(f for f in wanted if f in flags) or 'no AVX2'})"
+
+
 def check_configs(configs: list[str], files: dict[str, str], repeats: int, warmup: int) -> None:
     """Refuse, before anything runs, names that are not ``RUNTIME-PRECISION`` (or ``torch-fp32-cl``,
     or a ``files`` name) and counts that would time nothing."""
@@ -114,7 +130,12 @@ def bench(
     repeats: int = 10,
     log=None,
 ) -> list[dict]:
-    """Run every configuration x shape in a fresh subprocess; adds ``speedup`` vs torch-fp32."""
+    """Run every configuration x shape in a fresh subprocess; adds ``speedup`` vs torch-fp32, the
+    CPU, and ``"default": true`` on the rows of the path ``n2n denoise`` takes by default."""
+    from .choose import resolve_backend
+
+    default = "-".join(resolve_backend())
+    cpu = cpu_name()
     rows = []
     for shape in shapes:
         for cfg in configs:
@@ -126,6 +147,7 @@ def bench(
                 row = {"config": cfg, "shape": list(shape), "error": msg[:300]}
             else:
                 row = json.loads(r.stdout.strip().splitlines()[-1])
+            row.update(default=cfg == default, cpu=cpu)
             rows.append(row)
             if log:
                 log(row)
