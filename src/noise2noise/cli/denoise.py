@@ -57,6 +57,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--adapt-lr", type=float, default=1e-4, help="learning rate of the adaptation (default: %(default)s)"
     )
     g.add_argument(
+        "--adapt-pd",
+        type=int,
+        default=1,
+        help="pixel-shuffle stride for correlated real noise, 1 = off (default: %(default)s)",
+    )
+    g.add_argument(
         "--seed", type=int, default=0, help="seed of the adaptation's crops and sub-sampling (default: %(default)s)"
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -67,7 +73,8 @@ def _adapted(args: argparse.Namespace, jobs, tmp: str) -> None:
     if args.weights and str(args.weights).endswith((".onnx", ".xml")):
         raise ValueError("--adapt needs a checkpoint (.safetensors or .pt), not an exported file")
     ck = load_checkpoint(args.weights, args.model, args.arch)
-    adapted = adapt(ck, [j.src for j in jobs], args.adapt, args.seed, args.adapt_lr, progress=not args.quiet)
+    srcs = [j.src for j in jobs]
+    adapted = adapt(ck, srcs, args.adapt, args.seed, args.adapt_lr, pd=args.adapt_pd, progress=not args.quiet)
     dest = args.save_adapted or str(Path(tmp) / "adapted.safetensors")
     save_weights(dest, adapted.model, adapted.config, adapted.meta)
     args.weights, args.model, args.arch = dest, None, None
