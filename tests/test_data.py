@@ -4,6 +4,7 @@ layouts are read in one place."""
 import cv2
 import numpy as np
 import pytest
+import torch
 
 from noise2noise.config import NoiseConfig
 from noise2noise.data.folders import find_images, pair_paths, scene_paths
@@ -66,3 +67,44 @@ def test_folder_layouts(tmp_path):
     cv2.imwrite(str(tmp_path / "s" / "one" / "x.png"), images(1, (8, 8, 3))[0])
     with pytest.raises(ImageError, match="two or more captures"):
         scene_paths(tmp_path / "s")
+
+
+def test_device_batches_draw_crops_and_noise_where_the_model_trains():
+    from noise2noise.data.devicesets import DeviceBatches
+
+    imgs = images(3, (70, 90, 3))
+    db = DeviceBatches(imgs, NoiseConfig.parse("gaussian:25"), "clean", crop=32, batch=8, device="cpu", seed=1)
+    inp, tgt, mask = db.batch(5)
+    assert inp.shape == tgt.shape == (8, 3, 32, 32) and mask.shape == (8, 1, 32, 32)
+    assert abs(float((inp - tgt).std()) * 255 - 25) < 2  # gaussian sigma 25 around the clean crop, unclipped
+    assert len({bytes((t * 255).round().byte().numpy()) for t in tgt}) == 8  # eight distinct crops
+    again = db.batch(5)
+    assert all(torch.equal(a, b) for a, b in zip((inp, tgt, mask), again))  # (seed, step) decides everything
+    assert not torch.equal(db.batch(6)[0], inp)
+    noisy = DeviceBatches(imgs, NoiseConfig.parse("gaussian:25"), "noisy", 32, 8, "cpu").batch(0)
+    assert not torch.equal(noisy[0], noisy[1])  # two independent draws for Noise2Noise
+
+
+def test_training_with_on_device_batches(tmp_path):
+    from noise2noise.training import train
+    from test_train import make_images
+
+    data = make_images(tmp_path / "d", 3)
+    s = train(
+        data=[str(data)],
+        out=str(tmp_path / "run"),
+        arch="unet-compact",
+        iterations=4,
+        batch=2,
+        crop=32,
+        val_every=4,
+        ckpt_every=4,
+        val_count=1,
+        loader="device",
+        progress=False,
+    )
+    assert s["step"] == 4 and np.isfinite(s["best_val_psnr"])
+    with pytest.raises(ValueError, match="loader cpu"):
+        train(
+            data=[str(data)], out=str(tmp_path / "r2"), noise="text:0.2", loader="device", iterations=1, progress=False
+        )

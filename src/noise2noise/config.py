@@ -30,6 +30,7 @@ INT8_METHODS: tuple[str, ...] = ("kl", "minmax", "percentile", "nncf")
 PROTOCOLS: tuple[str, ...] = ("float", "uint8")
 EVAL_METHODS: tuple[str, ...] = ("model", "noisy", "nlm", "bm3d")
 EVAL_PRESETS: tuple[str, ...] = ("card",)
+LOADERS: tuple[str, ...] = ("auto", "cpu", "device")
 BENCH_CONFIGS: tuple[str, ...] = ("torch-fp32", "torch-fp32-cl", "onnxruntime-fp32", "openvino-fp32", "openvino-bf16")
 
 
@@ -186,7 +187,14 @@ class TrainConfig:
         "auto", "autocast precision; auto = bf16 only where the CPU has it", choices=TRAIN_PRECISIONS
     )
     channels_last: bool = option(True, "channels_last memory format", flag="--no-channels-last")
-    device: str = option("cpu", "torch device")
+    device: str = option("cpu", "torch device (cuda for a GPU)")
+    loader: str = option(
+        "auto",
+        "where batches are made: device = crops and noise drawn on --device (GPU-resident images; gaussian, poisson, "
+        "none); cpu = a DataLoader; auto = device on cuda where the noise allows",
+        choices=LOADERS,
+    )
+    compile: bool = option(False, "torch.compile the network (worth it on a GPU, after a minute of compiling)")
     max_minutes: float | None = option(None, "stop (with a checkpoint) after this wall time; resumable")
     gamma: float = option(2.0, "--target self: weight of Neighbor2Neighbor's regulariser, reached linearly by the end")
     pd: int = option(
@@ -205,6 +213,7 @@ class TrainConfig:
         check_choice("target", self.target, TARGETS)
         check_choice("loss", self.loss, LOSSES)
         check_choice("precision", self.precision, TRAIN_PRECISIONS)
+        check_choice("loader", self.loader, LOADERS)
         if self.pairs and self.scenes:
             raise ValueError("give either pairs or scenes, not both")
         for k in ("iterations", "batch", "crop", "val_every", "ckpt_every"):

@@ -26,6 +26,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from .config import ModelConfig, NoiseConfig, TrainConfig
 from .data import trainsets as D
+from .data.devicesets import DEVICE_NOISES, DeviceBatches
 from .data.folders import find_images, load_rgb
 from .images import quantize, to_float
 from .inference import pad
@@ -48,6 +49,12 @@ def bf16_supported() -> bool:
         getattr(cpu, "_is_amx_tile_supported", lambda: False)()
         or getattr(cpu, "_is_avx512_bf16_supported", lambda: False)()
     )
+
+
+def _fast_bf16(device: str) -> bool:
+    if device.startswith("cuda"):
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    return device == "cpu" and bf16_supported()
 
 
 def learning_rate(cfg: TrainConfig, step: int) -> float:
@@ -154,6 +161,20 @@ def _weights_meta(cfg: TrainConfig, step: int, **extra) -> dict:
     return {"noise": cfg.noise, "training": training}
 
 
+def _batches(cfg: TrainConfig, train_paths: list[Path], start: int, rank: int, world: int):
+    """The batches from ``start`` on: made on the device (``data.devicesets``) or by a DataLoader."""
+    noise = NoiseConfig.parse(cfg.noise)
+    real = cfg.pairs or cfg.scenes
+    on_device = cfg.loader == "device" or (cfg.loader == "auto" and cfg.device.startswith("cuda"))
+    if on_device and not real and noise.kind in DEVICE_NOISES:
+        images = D.load_clean(train_paths)
+        db = DeviceBatches(images, noise, cfg.target, cfg.crop, cfg.batch, cfg.device, cfg.seed, cfg.input_quantize)
+        return (db.batch(step, rank) for step in range(start, cfg.iterations))
+    if cfg.loader == "device":
+        raise ValueError(f"--loader device takes synthetic {', '.join(DEVICE_NOISES)} noise; use --loader cpu")
+    return _loader(build_dataset(cfg, train_paths), cfg, start, rank, world)
+
+
 def _loader(ds: Dataset, cfg: TrainConfig, start: int, rank: int, world: int) -> DataLoader:
     sampler = _Indices(start, cfg.iterations, cfg.batch, rank, world)
     prefetch = 4 if cfg.workers else None
@@ -220,7 +241,7 @@ def _build(
     if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.9, 0.99), eps=1e-8)  # paper, appendix A.1
-    use_bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and cfg.device == "cpu" and bf16_supported())
+    use_bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and _fast_bf16(cfg.device))
     ema = copy.deepcopy(model).requires_grad_(False) if cfg.ema else None
     return model, ema, opt, mcfg, use_bf16
 
@@ -272,8 +293,9 @@ def train(cfg: TrainConfig | None = None, *, progress: bool = True, **overrides)
         run.write_config({**cfg.to_dict(), "world_size": world, "bf16": use_bf16}, st.step)
     validator = Validator(val_paths, NoiseConfig.parse(cfg.val_noise)) if rank == 0 else None
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    net = torch.compile(net) if cfg.compile else net
     bar = _progress_bar(cfg, st.step) if progress and rank == 0 else None
-    loader = _loader(build_dataset(cfg, train_paths), cfg, st.step, rank, world)
+    loader = _batches(cfg, train_paths, st.step, rank, world)
     losses, t_run = [], time.perf_counter()
     t_last = t_run
     model.train()

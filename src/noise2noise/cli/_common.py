@@ -90,8 +90,15 @@ def add_fields(p: argparse.ArgumentParser, cls: type) -> None:
         flag = meta.pop("flag", None)
         short = meta.pop("short", None)
         default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
-        if f.type == "bool":  # a switch that turns the default off
-            p.add_argument(flag, dest=f.name, action="store_false", help=help_text + " off")
+        if f.type == "bool":  # a switch: --name turns it on, or the metadata's flag turns the default off
+            on = flag is None
+            p.add_argument(
+                flag or "--" + f.name.replace("_", "-"),
+                dest=f.name,
+                action="store_true" if on else "store_false",
+                default=default,
+                help=help_text if on else help_text + " off",
+            )
             continue
         base = str(f.type).replace(" | None", "")
         kind = _TYPES[base[5:-1] if base.startswith("list[") else base]
