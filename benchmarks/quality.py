@@ -22,15 +22,18 @@ ap.add_argument("--sets", nargs="+", default=["Kodak24", "CBSD68", "McMaster"])
 ap.add_argument("--sigmas", nargs="+", type=int, default=[15, 25, 50])
 ap.add_argument("--protocols", nargs="+", default=["float", "uint8"])
 ap.add_argument("--backend", default="auto")
+ap.add_argument(
+    "--precision", default="auto", help="fp32 for figures that do not depend on the CPU (auto: bf16 where native)"
+)
 ap.add_argument("--out", default="docs/results/quality.json")
 a = ap.parse_args()
 
 specs = [
-    MethodSpec(m, model_method(Denoiser.from_weights(model=m, tile=0, backend=a.backend, precision="auto")))
+    MethodSpec(m, model_method(Denoiser.from_weights(model=m, tile=0, backend=a.backend, precision=a.precision)))
     for m in a.models
 ]
 specs += [
-    MethodSpec(Path(w).stem, model_method(Denoiser.from_weights(w, tile=0, backend=a.backend, precision="auto")))
+    MethodSpec(Path(w).stem, model_method(Denoiser.from_weights(w, tile=0, backend=a.backend, precision=a.precision)))
     for w in a.weights
 ]
 rows = []
