@@ -108,3 +108,15 @@ def test_training_with_on_device_batches(tmp_path):
         train(
             data=[str(data)], out=str(tmp_path / "r2"), noise="text:0.2", loader="device", iterations=1, progress=False
         )
+
+
+def test_a_noise_mixture_draws_each_kind_by_its_weight():
+    from noise2noise.config import parse_noise_mix
+
+    mix = parse_noise_mix("gaussian:0@3,impulse:1")  # no noise 3/4 of the time, all pixels replaced 1/4
+    assert [(str(n), w) for n, w in mix] == [("gaussian:0", 0.75), ("impulse:1", 0.25)]
+    ds = SyntheticPairs(images(1, (64, 64, 3)), mix, "clean", crop=32, seed=0)
+    changed = np.mean([not np.allclose(ds[i].inp, ds[i].target) for i in range(200)])
+    assert 0.15 < changed < 0.35
+    with pytest.raises(ValueError, match="positive"):
+        parse_noise_mix("gaussian:25@0")

@@ -144,6 +144,23 @@ class NoiseConfig:
         return self.low if self.fixed else float(rng.uniform(self.low, self.high))
 
 
+def parse_noise_mix(spec: str) -> list[tuple[NoiseConfig, float]]:
+    """``KIND:V[@W],KIND:V[@W],...``: a mixture, one noise per training crop drawn with weight W
+    (default 1), e.g. ``camera:1-120@0.6,gaussian:0-50@0.4``; a single spec is a mixture of one."""
+    parts = []
+    for item in spec.split(","):
+        noise, _, weight = item.strip().partition("@")
+        try:
+            w = float(weight) if weight else 1.0
+        except ValueError:
+            raise ValueError(f"noise weight must be a number, got {weight!r} in {spec!r}") from None
+        if w <= 0:
+            raise ValueError(f"noise weights must be positive, got {w:g} in {spec!r}")
+        parts.append((NoiseConfig.parse(noise), w))
+    total = sum(w for _, w in parts)
+    return [(n, w / total) for n, w in parts]
+
+
 # ---- training -----------------------------------------------------------------------------------
 
 
@@ -157,7 +174,10 @@ class TrainConfig:
     scenes: str | None = option(None, "folder of scene folders with two or more noisy captures each")
     out: str = option("runs/default", "run folder (running the same command again resumes from its state.pt)")
     arch: str = option("unet", "architecture", choices=ARCHS)
-    noise: str = option("gaussian:0-50", "training noise, KIND:VALUE or KIND:LOW-HIGH (a range is sampled per crop)")
+    noise: str = option(
+        "gaussian:0-50",
+        "training noise, KIND:VALUE or KIND:LOW-HIGH (a range is sampled per crop); a mixture: camera@0.6,gaussian:0-50@0.4",
+    )
     target: str = option(
         "noisy",
         "noisy = Noise2Noise; clean = the supervised baseline; self = Neighbor2Neighbor from single noisy images",
@@ -231,7 +251,7 @@ class TrainConfig:
             raise ValueError(
                 f"--target self needs a crop that is a multiple of 64 x pd = {64 * self.pd}, got {self.crop}"
             )
-        NoiseConfig.parse(self.noise), NoiseConfig.parse(self.val_noise)
+        parse_noise_mix(self.noise), NoiseConfig.parse(self.val_noise)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from .config import ModelConfig, NoiseConfig, TrainConfig
+from .config import ModelConfig, NoiseConfig, TrainConfig, parse_noise_mix
 from .data import trainsets as D
 from .data.devicesets import DEVICE_NOISES, DeviceBatches
 from .data.folders import find_images, load_rgb
@@ -110,7 +110,7 @@ def build_dataset(cfg: TrainConfig, train_paths: list[Path]) -> Dataset:
         return D.RealPairs(groups, "pairs", cfg.crop, cfg.seed)
     if cfg.scenes:
         return D.RealPairs(D.load_scenes(cfg.scenes), "scenes", cfg.crop, cfg.seed)
-    noise = NoiseConfig.parse(cfg.noise)
+    noise = parse_noise_mix(cfg.noise)
     images = D.load_clean(train_paths)
     return D.SyntheticPairs(images, noise, cfg.target, cfg.crop, cfg.seed, input_quantize=cfg.input_quantize)
 
@@ -163,10 +163,11 @@ def _weights_meta(cfg: TrainConfig, step: int, **extra) -> dict:
 
 def _batches(cfg: TrainConfig, train_paths: list[Path], start: int, rank: int, world: int):
     """The batches from ``start`` on: made on the device (``data.devicesets``) or by a DataLoader."""
-    noise = NoiseConfig.parse(cfg.noise)
-    real = cfg.pairs or cfg.scenes
+    mix = parse_noise_mix(cfg.noise)
+    noise = mix[0][0]
+    cpu_only = cfg.pairs or cfg.scenes or len(mix) > 1  # real captures and mixtures come from the DataLoader
     on_device = cfg.loader == "device" or (cfg.loader == "auto" and cfg.device.startswith("cuda"))
-    if on_device and not real and noise.kind in DEVICE_NOISES:
+    if on_device and not cpu_only and noise.kind in DEVICE_NOISES:
         images = D.load_clean(train_paths)
         db = DeviceBatches(images, noise, cfg.target, cfg.crop, cfg.batch, cfg.device, cfg.seed, cfg.input_quantize)
         return (db.batch(step, rank) for step in range(start, cfg.iterations))

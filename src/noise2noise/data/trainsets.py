@@ -75,7 +75,7 @@ class SyntheticPairs(Dataset):
     def __init__(
         self,
         images: list[np.ndarray],
-        noise: NoiseConfig,
+        noise: NoiseConfig | list[tuple[NoiseConfig, float]],
         target: str = "noisy",
         crop: int = 64,
         seed: int = 0,
@@ -83,7 +83,8 @@ class SyntheticPairs(Dataset):
         input_quantize: float = 0.0,
     ) -> None:
         check_choice("target", target, TARGETS)
-        self.images, self.noise, self.target, self.crop = images, noise, target, crop
+        self.images, self.target, self.crop = images, target, crop
+        self.mix = noise if isinstance(noise, list) else [(noise, 1.0)]  # [(NoiseConfig, weight)]
         self.seed, self.length, self.input_quantize = seed, length, input_quantize
 
     def __len__(self) -> int:
@@ -94,21 +95,26 @@ class SyntheticPairs(Dataset):
         img = self.images[int(rng.integers(len(self.images)))]
         (clean,) = random_crop([img], self.crop, rng)
         clean = to_float(clean)
-        if self.noise.kind == "camera":  # one camera for both: the same scene, shot twice
-            params = camera_params(self.noise, rng)
+        noise = (
+            self.mix[0][0]
+            if len(self.mix) == 1
+            else self.mix[int(rng.choice(len(self.mix), p=[w for _, w in self.mix]))][0]
+        )
+        if noise.kind == "camera":  # one camera for both: the same scene, shot twice
+            params = camera_params(noise, rng)
             inp, mask = camera.apply(clean, params, rng), None
         else:
-            inp, _ = add_noise(clean, self.noise, rng)
+            inp, _ = add_noise(clean, noise, rng)
         if self.input_quantize and rng.random() < self.input_quantize:
             inp = quantize(inp)
         if self.target == "clean":
             tgt, mask = clean, None
         elif self.target == "self":  # Neighbor2Neighbor makes its targets from the input
             tgt, mask = inp, None
-        elif self.noise.kind == "camera":  # the target is never JPEG-compressed: its noise stays near zero-mean
+        elif noise.kind == "camera":  # the target is never JPEG-compressed: its noise stays near zero-mean
             tgt = camera.apply(clean, params, rng, compress=False)
         else:
-            tgt, mask = add_noise(clean, self.noise, rng)
+            tgt, mask = add_noise(clean, noise, rng)
         m = np.ones(clean.shape[:2] + (1,), np.float32) if mask is None else mask
         return Sample(_chw(inp), _chw(tgt), _chw(m))
 
