@@ -66,7 +66,8 @@ def runner_for_exported(
     path: str | os.PathLike, backend: str = "auto", precision: str = "auto"
 ) -> tuple[Runner, str, str]:
     """A runner for an exported ``.onnx``/``.xml`` file (their own weights' precision; ``bf16`` is
-    an OpenVINO compile hint); returns it with the backend and precision used."""
+    an OpenVINO compile hint); returns it with the backend and the precision asked of the runtime
+    ("" when the file's own precision is used)."""
     check_choice("backend", backend, BACKENDS)
     check_choice("precision", precision, PRECISIONS)
     runtime = "openvino" if str(path).endswith(".xml") else "onnxruntime"
@@ -76,8 +77,8 @@ def runner_for_exported(
         raise ValueError("an exported file runs in the precision it was exported in; export with --precision fp16")
     if precision == "bf16" and runtime != "openvino":
         raise ValueError("bf16 is an OpenVINO inference precision: add --backend openvino")
-    precision = "bf16" if precision == "bf16" else "fp32"
-    return runner_for_file(path, runtime, precision), runtime, precision
+    hint = "bf16" if precision == "bf16" else "fp32"
+    return runner_for_file(path, runtime, hint), runtime, "bf16" if hint == "bf16" else ""
 
 
 def _check_device(device: str) -> None:
