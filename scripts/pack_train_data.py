@@ -3,9 +3,10 @@ which gets only the repository (at most 64 MiB; `../shared` does not travel).
 
     python scripts/pack_train_data.py [--budget-mb 50]
 
-CBSD432's PNGs are stored as lossless WebP (the same pixels, smaller), ImageNet500's JPEGs as their
-own bytes, in sorted order until the budget is reached; `.devdata/train/MANIFEST.txt` lists what
-was packed and what was left out, so a model trained on it says exactly what it saw."""
+JPEG files are copied as they are and PNGs stored as lossless WebP (the same pixels, smaller), in
+sorted order until the budget is reached; `.devdata/train/MANIFEST.txt` lists what was packed and
+what was left out, so a model trained on it says exactly what it saw. With today's training set:
+all 432 CBSD432 images and the first 194 of ImageNet500 (49.9 MiB); 306 are left out."""
 
 import argparse
 import shutil
