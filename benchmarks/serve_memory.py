@@ -17,6 +17,7 @@ import httpx
 import numpy as np
 
 sys.path.insert(0, "tests")
+from noise2noise.deploy.bench import cpu_name  # noqa: E402
 from serve_browser import free_port  # noqa: E402
 
 ap = argparse.ArgumentParser()
@@ -51,12 +52,11 @@ finally:
     server.terminate()
     server.wait()
 assert r.status_code == 200 and out.shape == (h, w, 3), (r.status_code, r.text[:200])
-cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), "?")
 row = {
     "size": a.size,
     "upload_mb": round(len(jpg) / 2**20, 1),
     "seconds": round(seconds, 1),
     "peak_rss_mb": round(peak_mb),
-    "cpu": cpu,
+    "cpu": cpu_name(),
 }
 print(json.dumps(row))

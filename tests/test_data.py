@@ -87,22 +87,11 @@ def test_device_batches_draw_crops_and_noise_where_the_model_trains():
 
 def test_training_with_on_device_batches(tmp_path):
     from noise2noise.training import train
-    from test_train import make_images
+    from test_train import make_images, tiny_run
 
     data = make_images(tmp_path / "d", 3)
-    s = train(
-        data=[str(data)],
-        out=str(tmp_path / "run"),
-        arch="unet-compact",
-        iterations=4,
-        batch=2,
-        crop=32,
-        val_every=4,
-        ckpt_every=4,
-        val_count=1,
-        loader="device",
-        progress=False,
-    )
+    kw = dict(iterations=4, batch=2, crop=32, val_every=4, ckpt_every=4, val_count=1)
+    s = tiny_run(tmp_path, data=[str(data)], loader="device", **kw)
     assert s["step"] == 4 and np.isfinite(s["best_val_psnr"])
     with pytest.raises(ValueError, match="loader cpu"):
         train(

@@ -32,6 +32,11 @@ def make_images(folder: Path, n: int, size=(80, 96), seed=0) -> Path:
     return folder
 
 
+def tiny_run(tmp_path, **options) -> dict:
+    """``train`` as the training tests run it: the compact net, in-process data, no progress bar."""
+    return train(**{"out": str(tmp_path / "run"), "arch": "unet-compact", "workers": 0, "progress": False, **options})
+
+
 def test_lr_schedule_ramps_down_to_zero():
     cfg = TrainConfig(iterations=1000, lr=1e-3, rampdown=0.3)
     assert learning_rate(cfg, 0) == learning_rate(cfg, 700) == 1e-3
@@ -49,22 +54,8 @@ def test_ranks_draw_disjoint_samples():
 def test_a_few_hundred_steps_raise_validation_psnr(tmp_path, target):
     data = make_images(tmp_path / "train", 6)
     val = make_images(tmp_path / "val", 2, seed=1)
-    s = train(
-        data=[str(data)],
-        val=[str(val)],
-        out=str(tmp_path / "run"),
-        arch="unet-compact",
-        noise="gaussian:25",
-        target=target,
-        iterations=300,
-        batch=4,
-        crop=32,
-        lr=1e-3,
-        val_every=300,
-        ckpt_every=300,
-        workers=0,
-        progress=False,
-    )
+    kw = dict(noise="gaussian:25", target=target, iterations=300, batch=4, crop=32, lr=1e-3, val_every=300)
+    s = tiny_run(tmp_path, data=[str(data)], val=[str(val)], ckpt_every=300, **kw)
     assert s["step"] == 300
     assert s["best_val_psnr"] > s["noisy_val_psnr"] + 5, s
     cfg = json.loads((tmp_path / "run" / "config.json").read_text())
@@ -286,20 +277,6 @@ def test_training_from_single_noisy_images_raises_psnr(tmp_path):
         img = cv2.imread(str(p)).astype(np.float32) + rng.normal(0, 25, (128, 128, 3))
         cv2.imwrite(str(noisy / p.name), np.clip(img, 0, 255).astype(np.uint8))
     val = make_images(tmp_path / "val", 2, seed=1)
-    s = train(
-        data=[str(noisy)],
-        noise="none",
-        target="self",
-        val=[str(val)],
-        out=str(tmp_path / "run"),
-        arch="unet-compact",
-        iterations=300,
-        batch=4,
-        crop=64,
-        lr=1e-3,
-        val_every=300,
-        ckpt_every=300,
-        workers=0,
-        progress=False,
-    )
+    kw = dict(noise="none", target="self", iterations=300, batch=4, crop=64, lr=1e-3, val_every=300)
+    s = tiny_run(tmp_path, data=[str(noisy)], val=[str(val)], ckpt_every=300, **kw)
     assert s["best_val_psnr"] > s["noisy_val_psnr"] + 3, s

@@ -134,8 +134,6 @@ def _read_bytes(p: Path) -> bytes:
         raise ImageError(f"{p}: is a folder, not an image") from None
     except OSError as e:
         raise ImageError(f"{p}: cannot read ({e.strerror or e})") from None
-    if not data:
-        raise ImageError(f"{p}: empty file (0 bytes)")
     return data
 
 

@@ -55,9 +55,9 @@ def run(args: argparse.Namespace) -> int:
         files[name] = path
     configs = [c for c in args.configs.split(",") if c] + list(files)
     check_configs(configs, files, args.repeats, args.warmup)
-    resolve(args.weights, args.model)  # a missing checkpoint is an error now, not a row per config
-    if args.weights and not Path(args.weights).is_file():
-        raise ValueError(f"{args.weights}: no such checkpoint file")
+    checkpoint = resolve(args.weights, args.model)  # a missing one is an error now, not a row per config
+    if not checkpoint.is_file():
+        raise ValueError(f"{checkpoint}: no such checkpoint file")
     if args.json_out not in (None, "-"):
         check_writable(args.json_out)
     rows = bench(

@@ -19,6 +19,7 @@ class ModelPool:
     default: str | None = None
     _loaded: dict[str, Denoiser] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _description: list[dict] | None = None
 
     def __post_init__(self) -> None:
         self.files = {Path(self.weights).stem: self.weights} if self.weights else {}
@@ -32,7 +33,12 @@ class ModelPool:
         return [*self.files, *available_models()]
 
     def describe(self) -> list[dict]:
-        """What ``GET /api/models`` lists."""
+        """What ``GET /api/models`` lists (read from the files once: the offer does not change)."""
+        if self._description is None:
+            self._description = self._read_description()
+        return self._description
+
+    def _read_description(self) -> list[dict]:
         out = []
         for name in self.names():
             meta = load_checkpoint(self.files.get(name), None if name in self.files else name).meta
