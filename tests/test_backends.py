@@ -17,7 +17,8 @@ HAS_OPENVINO = importlib.util.find_spec("openvino") is not None
 
 def test_fp32_or_another_device_selects_exact_torch():
     assert resolve_backend("auto", "fp32") == ("torch", "fp32")
-    assert resolve_backend("auto", "auto", device="cuda") == ("torch", "fp32")
+    assert resolve_backend("auto", "auto", device="cuda") == ("torch", "fp16")  # a GPU's fast path
+    assert resolve_backend("auto", "fp32", device="cuda") == ("torch", "fp32")
     assert resolve_backend("torch", "auto") == ("torch", "fp32")
     with pytest.raises(ValueError, match="torch backend"):
         resolve_backend("openvino", "auto", device="cuda")
@@ -50,3 +51,26 @@ def test_an_exported_file_refuses_a_precision_it_cannot_honour(tmp_path):
     (tmp_path / "m.onnx").write_bytes(b"x")
     with pytest.raises(ValueError, match="exported in"):
         Denoiser.from_weights(str(tmp_path / "m.onnx"), precision="fp16")
+
+
+def test_torch_runner_autocasts_where_asked():
+    """The GPU path's plumbing (autocast, channels_last), run here on the CPU in bf16."""
+    import numpy as np
+    import torch
+
+    from noise2noise.config import ModelConfig
+    from noise2noise.model import build_model
+    from noise2noise.runners import torch_runner
+
+    torch.manual_seed(0)
+    model = build_model(ModelConfig("unet"))
+    x = np.random.default_rng(0).random((1, 3, 64, 96), dtype=np.float32)
+    exact = torch_runner(model, "cpu")(x)
+    fast = torch_runner(model, "cpu", "bf16")(x)
+    assert fast.dtype == np.float32 and fast.shape == exact.shape
+    assert 0 < np.abs(fast - exact).max() < 0.05  # bf16 differs, a little
+    with pytest.raises(ValueError, match="fp32 on the CPU"):
+        from noise2noise.deploy.choose import runner_for_checkpoint
+        from noise2noise.weights import load_checkpoint
+
+        runner_for_checkpoint(load_checkpoint(None), "torch", "bf16", "cpu")

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -24,20 +25,34 @@ def test_device_train_script_on_cpu(tmp_path):
         **os.environ,
         "OUT": str(tmp_path / "out"),
         "DEVICE": "cpu",
-        "ITER": "8",
+        "PROBE": "4",
+        "MAX_ITER": "8",
         "BATCH": "2",
+        "CROP": "32",
+        "CAM_WORKERS": "0",
+        "TOTAL_SECONDS": "400",
+        "BENCH": "--device cpu --configs fp32 --count 2 --repeats 1",
         "DATA": str(data),
-        "SECONDS_PER_MODEL": "1200",
         "PYTHON": sys.executable,
-        "OMP_NUM_THREADS": "2",
+        "OMP_NUM_THREADS": "1",
     }
     r = subprocess.run(
         ["bash", str(ROOT / "scripts" / "device_train.sh")], env=env, capture_output=True, text=True, timeout=600
     )
     assert r.returncode == 0, r.stderr[-3000:]
-    files = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*") if p.is_file())
-    assert len(files) == 6 and len(files) <= 8  # the device tool brings back at most 8 files
-    for name, target in (("n2n", "noisy"), ("n2c", "clean")):
-        ck = load_weights(tmp_path / "out" / f"{name}-gaussian" / "latest.safetensors")
-        assert ck.meta["training"]["step"] == 8 and ck.meta["training"]["target"] == target
-        assert json.loads((tmp_path / "out" / f"{name}-gaussian" / "config.json").read_text())["iterations"] == 8
+    out = tmp_path / "out"
+    files = sorted(p.name for p in out.rglob("*") if p.is_file())
+    runs = ["n2c-camera", "n2c-gaussian", "n2n-camera", "n2n-gaussian", "n2n-gaussian-bf16"]
+    assert files == sorted([f"{n}.tar" for n in runs] + ["device_train.log", "gpu_infer.json"])  # <= 8 come back
+    assert json.loads((out / "gpu_infer.json").read_text())["rows"][0]["config"] == "fp32"
+    for name in runs:
+        with tarfile.open(out / f"{name}.tar") as tar:
+            tar.extractall(tmp_path / name, filter="data")
+        ck = load_weights(tmp_path / name / "latest.safetensors")
+        cfg = json.loads((tmp_path / name / "config.json").read_text())
+        # the probe's 4 steps, then resumed to the length its speed allowed (capped at 4 + 8 here)
+        assert ck.meta["training"]["step"] == cfg["iterations"] == 12, name
+        assert cfg["resumes"][0]["step"] == 4 and cfg["resumes"][0]["changed"]["iterations"] == [4, 12]
+        assert ck.meta["training"]["target"] == ("noisy" if name.startswith("n2n") else "clean")
+        assert ("camera" in ck.meta["noise"]) == ("camera" in name)
+        assert cfg["precision"] == ("bf16" if name.endswith("bf16") else "fp32")

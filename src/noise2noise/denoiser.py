@@ -71,16 +71,18 @@ class Denoiser:
         precision: str = "auto",
         resize: tuple[int, int] | None = None,
         strength: float = 1.0,
+        compile: bool = False,
     ) -> Denoiser:
         """From a checkpoint file (ours or a legacy ``.pt``), an exported ``.onnx``/``.xml`` file, or
         a shipped model name (default: the default model). ``backend``/``precision`` follow the one
-        policy of ``deploy.choose`` (``auto``: OpenVINO when installed, else eager torch)."""
+        policy of ``deploy.choose`` (``auto``: OpenVINO when installed, else eager torch; on a GPU,
+        fp16 autocast). ``compile``: ``torch.compile`` the torch backend's model."""
         if path is not None and str(path).endswith(EXPORTED_SUFFIXES):
             runner, backend, precision = runner_for_exported(path, backend, precision)
             meta = {"backend": backend, "precision": precision}
             return cls(runner, 3, tile, overlap, meta, resize, strength=strength)
         ckpt = load_checkpoint(path, model, arch)
-        runner, backend, precision = runner_for_checkpoint(ckpt, backend, precision, device)
+        runner, backend, precision = runner_for_checkpoint(ckpt, backend, precision, device, compile)
         meta = {**ckpt.meta, "backend": backend, "precision": precision}
         return cls(runner, ckpt.config.in_channels, tile, overlap, meta, resize, ckpt.model, strength)
 

@@ -17,15 +17,24 @@ import numpy as np
 Runner = Callable[[np.ndarray], np.ndarray]
 
 
-def torch_runner(model, device: str = "cpu") -> Runner:
-    """Eager PyTorch fp32 runner (the reference implementation's way)."""
+def torch_runner(model, device: str = "cpu", precision: str = "fp32", compile: bool = False) -> Runner:
+    """Eager PyTorch runner: fp32 (the reference implementation's way) or, on a GPU, fp16/bf16 autocast
+    with channels_last; ``compile`` wraps the model in ``torch.compile`` (one compilation per input shape)."""
     import torch
 
     model = model.to(device).eval()
+    dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(precision)
+    if dtype is not None:
+        model = model.to(memory_format=torch.channels_last)
+    net = torch.compile(model) if compile else model
+    kind = torch.device(device).type
 
     def run(x: np.ndarray) -> np.ndarray:
-        with torch.inference_mode():
-            return model(torch.from_numpy(np.ascontiguousarray(x)).to(device)).float().cpu().numpy()
+        t = torch.from_numpy(np.ascontiguousarray(x)).to(device)
+        if dtype is not None:
+            t = t.contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode(), torch.autocast(kind, dtype=dtype or torch.float32, enabled=dtype is not None):
+            return net(t).float().cpu().numpy()
 
     return run
 

@@ -49,16 +49,25 @@ class DeviceBatches:
         self.seed, self.input_quantize = seed, input_quantize
 
     def _crops(self, g: torch.Generator) -> torch.Tensor:
-        out = []
-        pick = torch.randint(len(self.images), (self.size,), generator=g, device=self.device).tolist()
-        for i in pick:
-            img, c = self.images[i], self.crop
-            y = int(torch.randint(img.shape[0] - c + 1, (1,), generator=g, device=self.device))
-            x = int(torch.randint(img.shape[1] - c + 1, (1,), generator=g, device=self.device))
-            k, flip = torch.randint(4, (2,), generator=g, device=self.device).tolist()
-            a = torch.rot90(img[y : y + c, x : x + c].permute(2, 0, 1), k, (1, 2))
-            out.append((a.flip(2) if flip % 2 else a).float() / self.scales[i])
-        return torch.stack(out)
+        """``[B, 3, crop, crop]`` in [0, 1]. Where, which image and which of the 8 turns/flips come from
+        the CPU generator ``g`` (no GPU round trip per crop); the pixels are cut on the device."""
+        c, b = self.crop, self.size
+        pick = torch.randint(len(self.images), (b,), generator=g).tolist()
+        where = torch.rand((b, 2), generator=g, dtype=torch.float64).tolist()
+        turn = torch.randint(8, (b,), generator=g)
+        cut = []
+        for i, (u, v) in zip(pick, where):
+            img = self.images[i]
+            y, x = int(u * (img.shape[0] - c + 1)), int(v * (img.shape[1] - c + 1))
+            cut.append(img[y : y + c, x : x + c])
+        raw = torch.stack(cut).permute(0, 3, 1, 2)
+        out = torch.empty(raw.shape, dtype=torch.float32, device=self.device)
+        scale = torch.tensor([self.scales[i] for i in pick], dtype=torch.float32).view(b, 1, 1, 1).to(self.device)
+        for t in turn.unique().tolist():  # each of the 8 turns/flips once, on all the crops that drew it
+            idx = (turn == t).nonzero().flatten().to(self.device)
+            a = torch.rot90(raw[idx], t % 4, (2, 3))
+            out[idx] = (a.flip(3) if t >= 4 else a).float() / scale[idx]
+        return out
 
     def _noisy(self, clean: torch.Tensor, g: torch.Generator) -> torch.Tensor:
         n = self.noise
@@ -72,8 +81,9 @@ class DeviceBatches:
         return torch.poisson(lam * clean.clamp_min(0), generator=g) / lam
 
     def batch(self, step: int, rank: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        g = torch.Generator(self.device).manual_seed(self.seed * 1_000_003 + step * 97 + rank)
-        clean = self._crops(g)
+        seed = self.seed * 1_000_003 + step * 97 + rank
+        g = torch.Generator(self.device).manual_seed(seed)
+        clean = self._crops(torch.Generator().manual_seed(seed))
         inp = self._noisy(clean, g)
         if self.input_quantize:
             hit = torch.rand((clean.shape[0], 1, 1, 1), generator=g, device=self.device) < self.input_quantize

@@ -19,6 +19,7 @@ from ..weights import Checkpoint
 from .cache import cached_ir, cached_onnx, healed
 
 EXPORTED_SUFFIXES = (".onnx", ".xml")
+GPU_PRECISION = "fp16"  # --device cuda with --precision auto: fp16 autocast, channels_last
 
 
 def resolve_backend(backend: str = "auto", precision: str = "auto", device: str = "cpu") -> tuple[str, str]:
@@ -28,7 +29,9 @@ def resolve_backend(backend: str = "auto", precision: str = "auto", device: str 
     if backend == "auto":
         exact = precision == "fp32" or device != "cpu"
         backend = "torch" if exact or importlib.util.find_spec("openvino") is None else "openvino"
-    if precision == "auto":
+    if precision == "auto" and device != "cpu":
+        precision = GPU_PRECISION  # the fast path of a GPU (benchmarks/gpu_infer.py measured it)
+    elif precision == "auto":
         precision = "bf16" if backend == "openvino" and openvino_precision_supported("bf16") else "fp32"
     if device != "cpu" and backend != "torch":
         raise ValueError(f"--device {device} runs on the torch backend, not {backend}")
@@ -36,15 +39,18 @@ def resolve_backend(backend: str = "auto", precision: str = "auto", device: str 
 
 
 def runner_for_checkpoint(
-    ckpt: Checkpoint, backend: str = "auto", precision: str = "auto", device: str = "cpu"
+    ckpt: Checkpoint, backend: str = "auto", precision: str = "auto", device: str = "cpu", compile: bool = False
 ) -> tuple[Runner, str, str]:
-    """A runner for ``ckpt``; returns it with the backend and precision actually used."""
+    """A runner for ``ckpt``; returns it with the backend and precision actually used. ``compile``
+    (torch backend) wraps the model in ``torch.compile``."""
     backend, precision = resolve_backend(backend, precision, device)
     if backend == "torch":
-        if precision != "fp32":
-            raise ValueError(f"the torch backend runs fp32 (asked: {precision}); use --backend openvino/onnxruntime")
+        if precision != "fp32" and device == "cpu":
+            raise ValueError(
+                f"the torch backend runs fp32 on the CPU (asked: {precision}); use --backend openvino/onnxruntime"
+            )
         _check_device(device)
-        return torch_runner(ckpt.model, device), backend, precision
+        return torch_runner(ckpt.model, device, precision, compile), backend, precision
     if not ckpt.path:
         raise ValueError("exported backends need a checkpoint file")
     if backend == "onnxruntime":
