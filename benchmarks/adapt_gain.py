@@ -5,7 +5,8 @@ images (no clean image is used for the adaptation; the clean ones only score the
     python benchmarks/adapt_gain.py --set ../shared/data/test/Kodak24 --noise gaussian:25 --steps 200
 
 A clean set gets its noise as `n2n eval --protocol uint8` makes it (the same seeds), written to 8-bit
-files that are then adapted on. Prints one JSON line (base and adapted PSNR/SSIM)."""
+files that are then adapted on. Prints one JSON line (base and adapted PSNR/SSIM, whether the held-out
+check kept the original, and its scores before/after; `--force` adapts regardless)."""
 
 import argparse
 import json
@@ -20,6 +21,7 @@ from noise2noise.data.evalsets import open_evalset
 from noise2noise.evaluation import noisy_inputs
 from noise2noise.images import Image, to_uint8, write_image
 from noise2noise.noise import NoiseConfig
+from noise2noise.weights import load_weights
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--set", required=True)
@@ -29,6 +31,7 @@ ap.add_argument("--lr", type=float, default=1e-4)
 ap.add_argument("--pd", type=int, default=1)
 ap.add_argument("--seed", type=int, default=0)
 ap.add_argument("--model")
+ap.add_argument("--force", action="store_true", help="--adapt-force: the adapted model even where the check says no")
 a = ap.parse_args()
 n2n = [sys.executable, "-m", "noise2noise.cli"]
 with tempfile.TemporaryDirectory() as d:
@@ -56,9 +59,11 @@ with tempfile.TemporaryDirectory() as d:
         str(a.lr),
     ]
     subprocess.run(
-        [*adapt, "--adapt-pd", str(a.pd), "--seed", str(a.seed), "--save-adapted", str(weights), "--quiet", *model],
+        [*adapt, "--adapt-pd", str(a.pd), "--seed", str(a.seed), "--save-adapted", str(weights), "--quiet", *model]
+        + (["--adapt-force"] if a.force else []),
         check=True,
     )
+    adapted = load_weights(weights).meta["adapted"]
     scores = {}
     for label, w in (("base", model), ("adapted", ["--weights", str(weights)])):
         noise = ["--noise", a.noise, "--protocol", "uint8"] if a.noise else []
@@ -69,5 +74,7 @@ with tempfile.TemporaryDirectory() as d:
         s = json.loads(out.read_text())["summary"]
         scores[label] = {"psnr": round(s["psnr"], 3), "ssim": round(s["ssim"], 4)}
 row = {"set": a.set, "noise": a.noise or "real", "steps": a.steps, "lr": a.lr, "pd": a.pd, **scores}
+row["kept_original"] = adapted["kept"]  # the held-out check found the adapted model no better
+row["held_out"] = [round(adapted["held_out_score_before"], 7), round(adapted["held_out_score_after"], 7)]
 row["gain_db"] = round(scores["adapted"]["psnr"] - scores["base"]["psnr"], 3)
 print(json.dumps(row))

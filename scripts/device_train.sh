@@ -29,6 +29,7 @@ TOTAL_SECONDS=${TOTAL_SECONDS:-440}   # training, start-up included; then <= 90 
 JOBS=${JOBS:-"n2n-gaussian n2c-gaussian n2n-gaussian-bf16 n2n-camera n2c-camera"}
 CAM_WORKERS=${CAM_WORKERS:-5}
 PROBE=${PROBE:-300}
+EXTRA=${EXTRA:-}   # more `n2n train` options for every run (e.g. --lr 3e-4)
 PY=${PYTHON:-python3}
 export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 START=$(date +%s)
@@ -48,7 +49,7 @@ args() {  # the options of run $1 (the same for its first steps and its resumpti
   [ "${name%-bf16}" != "$name" ] && prec=bf16
   echo --data "$DATA" --noise "$noise" --target "$target" --batch "$BATCH" --crop "$CROP" --input-quantize 0.5 \
     --device "$DEVICE" --precision "$prec" --workers "$workers" --ema 0.999 --val-count 8 --val-noise "$val" \
-    --init "$W/unet-gaussian-${name:0:3}.safetensors" --out "$RUNS/$name" --quiet $COMPILE
+    --init "$W/unet-gaussian-${name:0:3}.safetensors" --out "$RUNS/$name" --quiet $COMPILE ${EXTRA:-}
 }
 twin() { local n=${1%-bf16}; echo "${n/n2n/n2c} ${n/n2c/n2n}"; }   # the runs that share a budget
 

@@ -1,10 +1,11 @@
 """Copy a finished training run's final weights into the package as a shipped model.
 
-    python scripts/ship_model.py runs/n2n-gaussian n2n-gaussian
+    python scripts/ship_model.py runs/n2n-gaussian n2n-gaussian ["how the run began, e.g. its --init's history"]
 
 Writes ``src/noise2noise/weights/<file>.safetensors`` (the run's latest weights, whose header
 already carries the config, noise and training summary) and a ``.json`` card beside it with the
-SHA-256 and the run's resolved config."""
+SHA-256, the run's resolved config and, when given, a note on its history (``lineage``): a run
+started with ``--init`` from earlier weights records only that file's path."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 from noise2noise.weights import REGISTRY, file_sha256, load_weights
 
 run, name = Path(sys.argv[1]), sys.argv[2]
+lineage = sys.argv[3] if len(sys.argv) > 3 else None
 dst = Path(__file__).resolve().parents[1] / "src" / "noise2noise" / "weights" / REGISTRY[name]
 src = run / "latest.safetensors"
 ck = load_weights(src)
@@ -32,6 +34,7 @@ card = {
     "noise": ck.meta["noise"],
     "training": ck.meta["training"],
     "run_config": {k: v for k, v in cfg.items() if k != "out"},
+    **({"lineage": lineage} if lineage else {}),
     "license": "MIT (weights trained by this project on ../shared/data/train: ImageNet500 + CBSD432, research use)",
 }
 dst.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")

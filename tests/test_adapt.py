@@ -3,6 +3,7 @@
 import cv2
 import numpy as np
 import pytest
+import torch
 from safetensors.torch import load_file
 
 from noise2noise.adapt import crop_pool
@@ -27,7 +28,7 @@ def test_adapt_is_deterministic_and_works_with_every_backend(tmp_path, tiny_weig
     for k in range(2):
         f = tmp_path / f"adapted{k}.safetensors"
         argv = ["denoise", noisy_dir, "-o", tmp_path / f"out{k}", "--weights", tiny_weights, "--adapt", "3"]
-        argv += ["--save-adapted", f, "--seed", "7", "--backend", backend, "--quiet"]
+        argv += ["--save-adapted", f, "--seed", "7", "--backend", backend, "--quiet", "--adapt-force"]
         assert main([str(a) for a in argv]) == 0, capsys.readouterr().err
         saved.append(load_file(str(f)))
     assert all(np.array_equal(saved[0][k].numpy(), saved[1][k].numpy()) for k in saved[0])
@@ -49,3 +50,21 @@ def test_adapt_needs_a_checkpoint(tmp_path, noisy_dir, capsys):
         ["denoise", str(noisy_dir), "-o", str(tmp_path / "o"), "--weights", str(tmp_path / "m.onnx"), "--adapt", "2"]
     )
     assert code != 0 and "needs a checkpoint" in capsys.readouterr().err
+
+
+def test_the_held_out_check_keeps_the_original_unless_adapting_helps(noisy_dir, tiny_weights):
+    from noise2noise.adapt import adapt
+    from noise2noise.weights import load_checkpoint
+
+    ck = load_checkpoint(str(tiny_weights))
+    paths = sorted(noisy_dir.iterdir())
+    same = adapt(ck, paths, steps=2, lr=0.0, crop=64, progress=False)  # no change: nothing to gain
+    info = same.meta["adapted"]
+    assert info["kept"] and info["held_out_score_after"] == info["held_out_score_before"]
+    assert all(torch.equal(a, b) for a, b in zip(same.model.state_dict().values(), ck.model.state_dict().values()))
+    forced = adapt(ck, paths, steps=2, lr=0.0, crop=64, progress=False, force=True)
+    assert not forced.meta["adapted"]["kept"]
+    # an untrained net gains from a few steps on the noisy images themselves: the adapted one is used
+    better = adapt(ck, paths, steps=30, lr=1e-3, crop=64, progress=False)
+    info = better.meta["adapted"]
+    assert info["held_out_score_after"] < info["held_out_score_before"] and not info["kept"]

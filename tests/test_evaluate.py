@@ -193,3 +193,21 @@ def test_classic_baselines_beat_the_noisy_input(tmp_path, method, capsys):
     assert code == 0, err
     s = json.loads((tmp_path / "b.json").read_text())["summary"]
     assert s["psnr"] > s["noisy_psnr"] + 5
+
+
+def test_the_top_level_summary_is_the_models_whatever_the_order_of_methods(tmp_path, capsys, tiny_weights):
+    d = tmp_path / "set"
+    d.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        cv2.imwrite(str(d / f"{i}.png"), rng.integers(0, 256, (40, 48, 3), dtype=np.uint8))
+    args = ["eval", d, "--weights", tiny_weights, "--noise", "gaussian:25", "--json", tmp_path / "r.json", "--quiet"]
+    code, _, err = run(capsys, *args, "--method", "noisy", "--method", "model")
+    assert code == 0, err
+    r = json.loads((tmp_path / "r.json").read_text())
+    model = next(m for m in r["methods"] if m != "noisy")
+    assert r["summary"] == r["methods"][model]["summary"] != r["methods"]["noisy"]["summary"]
+    code, _, err = run(capsys, *args, "--method", "noisy")  # baselines alone: the first one's
+    assert code == 0, err
+    r = json.loads((tmp_path / "r.json").read_text())
+    assert r["summary"] == r["methods"]["noisy"]["summary"]

@@ -33,3 +33,15 @@ def test_pixel_shuffle_down_splits_into_every_s_th_pixel():
     x = torch.arange(16.0).reshape(1, 1, 4, 4)
     d = pixel_shuffle_down(x, 2)
     assert d.shape == (4, 1, 2, 2) and d[0, 0].tolist() == [[0, 2], [8, 10]] and d[3, 0].tolist() == [[5, 7], [13, 15]]
+
+
+def test_the_masked_check_scores_the_error_to_the_clean_image_plus_the_noise():
+    from noise2noise.selfsup import masked_score
+
+    gen = torch.Generator().manual_seed(0)
+    clean = torch.nn.functional.interpolate(torch.rand(4, 3, 8, 8, generator=gen), size=64, mode="bilinear")
+    noisy = clean + 0.1 * torch.randn(clean.shape, generator=gen)
+    oracle = masked_score(lambda x: clean, noisy, torch.Generator().manual_seed(1))
+    identity = masked_score(lambda x: x, noisy, torch.Generator().manual_seed(1))
+    assert abs(oracle - 0.01) < 0.0015  # the noise variance: the clean image scores sigma^2
+    assert identity > 1.2 * oracle  # what the net saw holds no trace of the hidden noise

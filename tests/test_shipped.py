@@ -9,17 +9,27 @@ import pytest
 from conftest import DATA
 from noise2noise.cli import main
 from noise2noise.metrics import psnr
-from noise2noise.weights import DEFAULT_MODEL, REGISTRY, available_models, file_sha256, load_weights, registry_path
+from noise2noise.weights import (
+    DEFAULT_MODEL,
+    PURPOSE,
+    REGISTRY,
+    available_models,
+    file_sha256,
+    load_weights,
+    registry_path,
+)
 
 
 def test_every_registry_entry_is_shipped_with_its_config():
     assert set(available_models()) == set(REGISTRY)
     for name in REGISTRY:
         ck = load_weights(registry_path(name))
-        assert ck.config.arch == "unet" and ck.meta["noise"] == "gaussian:0-50"
+        noise = "camera@0.6,gaussian:0-50@0.4" if "photo" in name else "gaussian:0-50"
+        assert ck.config.arch == "unet" and ck.meta["noise"] == noise
         assert ck.meta["training"]["target"] == ("noisy" if name.startswith("n2n") else "clean")
         card = json.loads(registry_path(name).with_suffix(".json").read_text())
         assert card["sha256"] == file_sha256(registry_path(name))
+        assert name in PURPOSE
 
 
 @pytest.mark.shared("data/test/CBSD68")
@@ -43,7 +53,7 @@ def test_denoise_without_weights_uses_the_shipped_model_offline(tmp_path, capsys
 
 
 @pytest.mark.shared("data/test/Kodak24/kodim03.png")
-@pytest.mark.parametrize("name", ["n2n-gaussian", "n2c-gaussian"])
+@pytest.mark.parametrize("name", list(REGISTRY))
 def test_a_nearly_clean_image_stays_nearly_clean(name):
     """A model validated only at sigma 25 once scored 20.9 dB on inputs at 38.6 (sigma 3): guard it."""
     from noise2noise.denoiser import Denoiser

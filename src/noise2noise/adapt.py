@@ -1,6 +1,11 @@
 """Adapting a model to the user's own photos: a few steps of Neighbor2Neighbor (``selfsup``) on
 random crops of the very images that are about to be denoised, then denoise them with the result.
 
+A safeguard: before and after, both models are scored on held-out crops of the same images with
+the self-supervised check of ``selfsup.masked_score`` (after the same pixel-shuffle as training);
+when the adapted model does not score better, the original is kept (the adaptation's ``kept``
+says so). A model that already matches the noise is so left as it was.
+
 Memory stays bounded: each image is decoded once, a fixed number of random crops is kept from it
 and the image is dropped, so a folder of large photos costs ``steps x batch`` crops, not the
 photos. Deterministic: every random choice comes from ``seed``.
@@ -11,6 +16,7 @@ from __future__ import annotations
 import copy
 import math
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +25,7 @@ import torch
 from .data.folders import load_rgb
 from .data.trainsets import random_crop
 from .images import to_float
-from .selfsup import ne2ne_loss
+from .selfsup import masked_score, ne2ne_loss, pixel_shuffle_down
 from .weights import Checkpoint
 
 
@@ -44,8 +50,10 @@ def adapt(
     gamma: float = 2.0,
     pd: int = 1,
     progress: bool = True,
+    force: bool = False,
 ) -> Checkpoint:
-    """Fine-tune a copy of ``ckpt``'s model on ``paths`` with the self-supervised loss; returns it."""
+    """Fine-tune a copy of ``ckpt``'s model on ``paths`` with the self-supervised loss; returns it, or
+    the original when the held-out check finds it no better (unless ``force``)."""
     if steps < 1:
         raise ValueError(f"--adapt takes a number of steps >= 1, got {steps}")
     if crop % (64 * pd):
@@ -54,6 +62,7 @@ def adapt(
     g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     pool = crop_pool([Path(p) for p in paths], steps * batch, crop, rng)
+    held = _channels(crop_pool([Path(p) for p in paths], HELD_OUT, crop, rng), ckpt.config.in_channels)
     model = copy.deepcopy(ckpt.model).float().train()
     opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.99), eps=1e-8)
     from tqdm import tqdm
@@ -61,14 +70,14 @@ def adapt(
     losses = []
     for _ in tqdm(range(steps), desc="adapt", unit="step", disable=not progress, dynamic_ncols=True):
         pick = rng.choice(len(pool), size=batch, replace=len(pool) < batch)
-        y = torch.from_numpy(np.ascontiguousarray(pool[pick].transpose(0, 3, 1, 2)))
-        if ckpt.config.in_channels == 1:
-            y = y.mean(dim=1, keepdim=True)
+        y = _channels(pool[pick], ckpt.config.in_channels)
         loss = ne2ne_loss(model, y, g, gamma, pd)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         losses.append(float(loss.detach()))
+    before, after = (_score(m, held, pd, seed) for m in (ckpt.model, model.eval()))
+    kept = not force and not after < before
     info = {
         "steps": steps,
         "images": len(paths),
@@ -76,5 +85,28 @@ def adapt(
         "lr": lr,
         "first_loss": losses[0],
         "last_loss": losses[-1],
+        "held_out_score_before": before,
+        "held_out_score_after": after,
+        "kept": kept,
     }
-    return Checkpoint(model.eval(), ckpt.config, {**ckpt.meta, "adapted": info}, "")
+    if progress:
+        verdict = "kept the original (adapting did not help)" if kept else "using the adapted model"
+        print(f"adapt: held-out self-supervised error {before:.3e} -> {after:.3e}: {verdict}", file=sys.stderr)
+    final = copy.deepcopy(ckpt.model).float() if kept else model
+    return Checkpoint(final.eval(), ckpt.config, {**ckpt.meta, "adapted": info}, "")
+
+
+HELD_OUT = 32  # crops kept apart to score the model before and after adapting
+
+
+def _channels(crops: np.ndarray, channels: int) -> torch.Tensor:
+    y = torch.from_numpy(np.ascontiguousarray(crops.transpose(0, 3, 1, 2)))
+    return y.mean(dim=1, keepdim=True) if channels == 1 else y
+
+
+def _score(model: torch.nn.Module, held: torch.Tensor, pd: int, seed: int) -> float:
+    """The held-out check, in the pixel-shuffled domain the adaptation trained in; same masks for every model."""
+    model.eval()
+    g = torch.Generator().manual_seed(seed + 1)
+    sub = pixel_shuffle_down(held, pd)
+    return sum(masked_score(model, sub[i : i + 8], g) for i in range(0, len(sub), 8)) / math.ceil(len(sub) / 8)

@@ -197,7 +197,8 @@ def evaluate(
 
 
 def to_json(results: list[EvalResult], config: dict, timing: bool = False) -> dict:
-    """The stable JSON shape: the first method's summary and images, then every method."""
+    """The stable JSON shape: the model's summary and images (the first method that is a model; the
+    first method when all are baselines), then every method."""
 
     def clean_images(r: EvalResult) -> list[dict]:
         return [{k: v for k, v in im.items() if timing or k != "seconds"} for im in r.images]
@@ -208,7 +209,8 @@ def to_json(results: list[EvalResult], config: dict, timing: bool = False) -> di
             s.pop("seconds_per_image")
         return s
 
-    first = results[0]
+    baselines = set(EVAL_METHODS) - {"model"}
+    first = next((r for r in results if r.method not in baselines), results[0])
     return {
         "summary": clean_summary(first),
         "images": clean_images(first),

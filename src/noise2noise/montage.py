@@ -24,9 +24,10 @@ def _zoom(img: np.ndarray, size: int = 128) -> np.ndarray:
     return cv2.resize(img[y : y + s, x : x + s], (w, w), interpolation=cv2.INTER_NEAREST)
 
 
-def montage(noisy: np.ndarray, outs: list[np.ndarray], clean: np.ndarray, labels: list[str]) -> np.ndarray:
-    """RGB uint8 panels -> one RGB uint8 picture: full images on top, centre crops x3 below."""
-    panels = [noisy, *outs, clean]
+def montage(noisy: np.ndarray, outs: list[np.ndarray], clean: np.ndarray | None, labels: list[str]) -> np.ndarray:
+    """RGB uint8 panels -> one RGB uint8 picture: full images on top, centre crops x3 below (no clean
+    panel where there is no ground truth)."""
+    panels = [noisy, *outs] + ([] if clean is None else [clean])
     top = np.hstack([_label(p, t) for p, t in zip(panels, labels)])
     bottom = np.hstack([_zoom(p) for p in panels])
     return np.vstack([top, bottom])

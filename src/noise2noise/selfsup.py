@@ -71,3 +71,22 @@ def ne2ne_loss(
         gap = subsample(full, i1) - subsample(full, i2)
         loss = loss + gamma * ((out - g2 - gap) ** 2).mean()
     return loss
+
+
+def masked_score(net: nn.Module, y: torch.Tensor, generator: torch.Generator, spacing: int = 4) -> float:
+    """How well ``net`` denoises the noisy batch ``y``, without a clean image (Noise2Self's
+    self-supervised check, Batson & Royer, ICML 2019): one pixel of every ``spacing`` x ``spacing``
+    cell is hidden (replaced by the mean of its 4 neighbours), and the output there is compared with
+    the hidden noisy value. Where the noise is pixel-independent the hidden noise is independent of
+    everything the network sees, so the expected score is the error to the clean image plus the
+    noise variance: lower is better, and two models scored on the same ``y`` and ``generator`` seed
+    compare fairly. Sides must be multiples of 32."""
+    _, c, h, w = y.shape
+    oy, ox = torch.randint(spacing, (2,), generator=generator).tolist()
+    mask = torch.zeros(h, w, dtype=torch.bool)
+    mask[oy::spacing, ox::spacing] = True
+    kernel = torch.tensor([[0.0, 0.25, 0.0], [0.25, 0.0, 0.25], [0.0, 0.25, 0.0]]).expand(c, 1, 3, 3)
+    around = torch.nn.functional.conv2d(torch.nn.functional.pad(y, (1, 1, 1, 1), mode="reflect"), kernel, groups=c)
+    with torch.no_grad():
+        out = net(torch.where(mask, around, y)).float()
+    return float(((out - y)[..., mask] ** 2).mean())

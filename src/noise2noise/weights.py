@@ -47,6 +47,15 @@ class Checkpoint:
 REGISTRY: dict[str, str] = {
     "n2n-gaussian": "unet-gaussian-n2n.safetensors",
     "n2c-gaussian": "unet-gaussian-n2c.safetensors",
+    "n2n-photo": "unet-photo-n2n.safetensors",
+    "n2c-photo": "unet-photo-n2c.safetensors",
+}
+# what each is for (`n2n info --models`, `--help`); n2c-* are the clean-target twins, for comparison
+PURPOSE: dict[str, str] = {
+    "n2n-gaussian": "white Gaussian noise, sigma 0-50 (the card's evaluation); noisy targets",
+    "n2c-gaussian": "the same, trained with clean targets (the Noise2Noise baseline)",
+    "n2n-photo": "real photographs: camera noise (shot + read, demosaiced, JPEG) and Gaussian; noisy targets",
+    "n2c-photo": "the same, trained with clean targets (the Noise2Noise baseline)",
 }
 DEFAULT_MODEL = "n2n-gaussian"
 

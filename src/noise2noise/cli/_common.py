@@ -11,6 +11,7 @@ from typing import Any
 from ..atomic import write_text
 from ..config import ARCHS, BACKENDS, PRECISIONS
 from ..denoiser import Denoiser
+from ..weights import DEFAULT_MODEL
 
 _TYPES = {"int": int, "float": float, "str": str}
 
@@ -40,7 +41,11 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     """``--weights``/``--model``/``--arch`` and the runtime options (the policy of ``deploy.choose``)."""
     g = p.add_argument_group("model")
     g.add_argument("--weights", help="checkpoint: our .safetensors, a legacy .pt state_dict, or an exported .onnx/.xml")
-    g.add_argument("--model", help="a shipped model name (default: the default model); see `n2n info --models`")
+    g.add_argument(
+        "--model",
+        help=f"a shipped model (default: {DEFAULT_MODEL}, for Gaussian-like noise; n2n-photo for real photographs'"
+        " camera noise); `n2n info --models` lists them",
+    )
     g.add_argument("--arch", choices=ARCHS, help="architecture of a legacy .pt (guessed from its keys if omitted)")
     g.add_argument(
         "--device", default="cpu", help="torch device; other than cpu runs the torch backend (default: %(default)s)"

@@ -65,6 +65,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--seed", type=int, default=0, help="seed of the adaptation's crops and sub-sampling (default: %(default)s)"
     )
+    g.add_argument(
+        "--adapt-force",
+        action="store_true",
+        help="use the adapted model even when the held-out self-supervised check finds it no better",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -74,7 +79,16 @@ def _adapted(args: argparse.Namespace, jobs, tmp: str) -> None:
         raise ValueError("--adapt needs a checkpoint (.safetensors or .pt), not an exported file")
     ck = load_checkpoint(args.weights, args.model, args.arch)
     srcs = [j.src for j in jobs]
-    adapted = adapt(ck, srcs, args.adapt, args.seed, args.adapt_lr, pd=args.adapt_pd, progress=not args.quiet)
+    adapted = adapt(
+        ck,
+        srcs,
+        args.adapt,
+        args.seed,
+        args.adapt_lr,
+        pd=args.adapt_pd,
+        progress=not args.quiet,
+        force=args.adapt_force,
+    )
     dest = args.save_adapted or str(Path(tmp) / "adapted.safetensors")
     save_weights(dest, adapted.model, adapted.config, adapted.meta)
     args.weights, args.model, args.arch = dest, None, None

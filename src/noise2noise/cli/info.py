@@ -7,7 +7,7 @@ import argparse
 from ..config import ARCHS
 from ..info import arch_info, model_info, parse_shape
 from ..reports import dumps
-from ..weights import DEFAULT_MODEL, REGISTRY, available_models, load_weights
+from ..weights import DEFAULT_MODEL, PURPOSE, REGISTRY, available_models, load_weights
 
 HELP = "Parameters and FLOPs of an architecture or checkpoint."
 EXAMPLE = "n2n info --arch unet-compact --shape 3x256x256 --json"
@@ -25,7 +25,8 @@ def run(args: argparse.Namespace) -> int:
     if args.models:
         have = available_models()
         for n in REGISTRY:
-            print(f"{n}{' (default)' if n == DEFAULT_MODEL else ''}{'' if n in have else ' [not installed]'}")
+            tag = f"{n}{' (default)' if n == DEFAULT_MODEL else ''}{'' if n in have else ' [not installed]'}"
+            print(f"{tag:<24}{PURPOSE.get(n, '')}")
         return 0
     shape = parse_shape(args.shape)
     if args.weights:

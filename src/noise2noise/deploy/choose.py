@@ -3,8 +3,9 @@
 ``backend='auto'`` (the default everywhere) is the fast path on a CPU: OpenVINO when the
 ``openvino`` package is installed (its fp32 outputs equal eager fp32 torch to ~1e-6, tested), with
 bf16 where the CPU computes it natively (AVX512-BF16/AMX) and ``precision='auto'``; eager PyTorch
-otherwise. Asking for ``precision='fp32'`` alone, or for a device other than the CPU, picks eager
-PyTorch: fp32 torch is the exact reference path. Exported files (``.onnx``/``.xml``) run in the
+otherwise. Asking for ``precision='fp32'`` alone picks eager PyTorch: fp32 torch is the exact
+reference path. A device other than the CPU runs PyTorch, with fp16 autocast and channels_last
+under ``precision='auto'`` (measured on an H200: +0.0003 dB against fp32, where bf16 lost 0.009). Exported files (``.onnx``/``.xml``) run in the
 runtime their suffix names unless a runtime is given.
 """
 
