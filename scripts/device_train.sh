@@ -6,7 +6,7 @@
 #                                   bf16 breakdown on nearly clean inputs seen on the CPU)
 #   n2n-camera, n2c-camera          camera noise 60% + Gaussian 0-50 40% (the real-photo model and its
 #                                   clean-target twin, same budget; noise drawn by CPU DataLoader workers)
-# First all runs train 300 steps together (compiling included) with a constant rate; their measured
+# First all runs train 600 steps together (compiling included) with a constant rate; their measured
 # speeds then size each run's iterations to the time left (twins get the smaller of their two), and the
 # runs resume to that length. Writes to $OUT one NAME.tar per run (latest.safetensors = the weights'
 # moving average, best.safetensors, log.csv, config.json), device_train.log and gpu_infer.json
@@ -28,7 +28,7 @@ CROP=${CROP:-128}
 TOTAL_SECONDS=${TOTAL_SECONDS:-440}   # training, start-up included; then <= 90 s of inference bench (the call allows 600)
 JOBS=${JOBS:-"n2n-gaussian n2c-gaussian n2n-gaussian-bf16 n2n-camera n2c-camera"}
 CAM_WORKERS=${CAM_WORKERS:-5}
-PROBE=${PROBE:-300}
+PROBE=${PROBE:-600}   # steps of the shared probe; its last third (all runs compiled by then) gives the speed
 EXTRA=${EXTRA:-}   # more `n2n train` options for every run (e.g. --lr 3e-4)
 PY=${PYTHON:-python3}
 export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
@@ -58,7 +58,7 @@ echo "device_train: $(date -u) on $DEVICE; jobs: $JOBS" | tee "$LOG"
 for j in $JOBS; do  # 1) all runs, PROBE steps together at a constant rate
   # shellcheck disable=SC2046
   "$PY" -m noise2noise.cli train $(args "$j") --iterations "$PROBE" --rampup 0.3 --rampdown 0 \
-    --val-every "$PROBE" --ckpt-every $((PROBE / 2)) > "$RUNS/$j.probe.json" 2> "$RUNS/$j.err" &
+    --val-every "$PROBE" --ckpt-every $((PROBE / 3 > 0 ? PROBE / 3 : 1)) > "$RUNS/$j.probe.json" 2> "$RUNS/$j.err" &
 done
 wait
 ok=""
@@ -76,7 +76,7 @@ done
 for j in $JOBS; do  # each run's length from the time left; twins (and the bf16 A/B) get the slower speed
   slow=${RATE[$j]}
   for t in $(twin "$j"); do [ -n "${RATE[$t]:-}" ] && slow=$("$PY" -c "print(min($slow, ${RATE[$t]}))"); done
-  N[$j]=$("$PY" -c "print($PROBE + min(int($slow * $LEFT * 0.9) // 8 * 8, ${MAX_ITER:-10**9}))")
+  N[$j]=$("$PY" -c "print($PROBE + min(int($slow * $LEFT * 0.8) // 8 * 8, ${MAX_ITER:-10**9}))")
   echo "device_train: $j -> ${N[$j]} iterations (${LEFT} s left)" | tee -a "$LOG"
 done
 for j in $JOBS; do  # 2) resume each run to its length, with the paper's ramp-down at the end
