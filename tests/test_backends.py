@@ -59,8 +59,10 @@ def test_torch_runner_autocasts_where_asked():
     import torch
 
     from noise2noise.config import ModelConfig
+    from noise2noise.deploy.choose import runner_for_checkpoint
     from noise2noise.model import build_model
     from noise2noise.runners import torch_runner
+    from noise2noise.weights import load_checkpoint
 
     torch.manual_seed(0)
     model = build_model(ModelConfig("unet"))
@@ -70,7 +72,4 @@ def test_torch_runner_autocasts_where_asked():
     assert fast.dtype == np.float32 and fast.shape == exact.shape
     assert 0 < np.abs(fast - exact).max() < 0.05  # bf16 differs, a little
     with pytest.raises(ValueError, match="fp32 on the CPU"):
-        from noise2noise.deploy.choose import runner_for_checkpoint
-        from noise2noise.weights import load_checkpoint
-
         runner_for_checkpoint(load_checkpoint(None), "torch", "bf16", "cpu")

@@ -61,8 +61,9 @@ def adapt(
     rng = np.random.default_rng(seed)
     g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
-    pool = crop_pool([Path(p) for p in paths], steps * batch, crop, rng)
-    held = _channels(crop_pool([Path(p) for p in paths], HELD_OUT, crop, rng), ckpt.config.in_channels)
+    crops = crop_pool([Path(p) for p in paths], steps * batch + HELD_OUT, crop, rng)  # each image decoded once
+    order = rng.permutation(len(crops))
+    pool, held = crops[order[HELD_OUT:]], _channels(crops[order[:HELD_OUT]], ckpt.config.in_channels)
     model = copy.deepcopy(ckpt.model).float().train()
     opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.99), eps=1e-8)
     from tqdm import tqdm
@@ -92,7 +93,7 @@ def adapt(
     if progress:
         verdict = "kept the original (adapting did not help)" if kept else "using the adapted model"
         print(f"adapt: held-out self-supervised error {before:.3e} -> {after:.3e}: {verdict}", file=sys.stderr)
-    final = copy.deepcopy(ckpt.model).float() if kept else model
+    final = ckpt.model if kept else model
     return Checkpoint(final.eval(), ckpt.config, {**ckpt.meta, "adapted": info}, "")
 
 

@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
         have = available_models()
         for n in REGISTRY:
             tag = f"{n}{' (default)' if n == DEFAULT_MODEL else ''}{'' if n in have else ' [not installed]'}"
-            print(f"{tag:<24}{PURPOSE.get(n, '')}")
+            print(f"{tag:<24}{PURPOSE[n]}")
         return 0
     shape = parse_shape(args.shape)
     if args.weights:

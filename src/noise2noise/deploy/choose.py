@@ -5,8 +5,8 @@
 bf16 where the CPU computes it natively (AVX512-BF16/AMX) and ``precision='auto'``; eager PyTorch
 otherwise. Asking for ``precision='fp32'`` alone picks eager PyTorch: fp32 torch is the exact
 reference path. A device other than the CPU runs PyTorch, with fp16 autocast and channels_last
-under ``precision='auto'`` (measured on an H200: +0.0003 dB against fp32, where bf16 lost 0.009). Exported files (``.onnx``/``.xml``) run in the
-runtime their suffix names unless a runtime is given.
+under ``precision='auto'`` (measured on an H200: +0.0003 dB against fp32, where bf16 lost 0.009).
+Exported files (``.onnx``/``.xml``) run in the runtime their suffix names unless a runtime is given.
 """
 
 from __future__ import annotations
