@@ -23,7 +23,7 @@ LOSSES: tuple[str, ...] = ("l2", "l1", "l0", "hdr")
 TRAIN_PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16")
 RUNTIMES: tuple[str, ...] = ("torch", "onnxruntime", "openvino")
 BACKENDS: tuple[str, ...] = ("auto", *RUNTIMES)
-PRECISIONS: tuple[str, ...] = ("auto", "fp32", "fp16", "bf16")  # inference
+PRECISIONS: tuple[str, ...] = ("auto", "fp32", "fp16", "bf16", "int8")  # inference
 EXPORT_FORMATS: tuple[str, ...] = ("onnx", "openvino")
 EXPORT_PRECISIONS: tuple[str, ...] = ("fp32", "fp16", "bf16", "int8")
 INT8_METHODS: tuple[str, ...] = ("kl", "minmax", "percentile", "nncf")
@@ -31,7 +31,14 @@ PROTOCOLS: tuple[str, ...] = ("float", "uint8")
 EVAL_METHODS: tuple[str, ...] = ("model", "noisy", "nlm", "bm3d")
 EVAL_PRESETS: tuple[str, ...] = ("card",)
 LOADERS: tuple[str, ...] = ("auto", "cpu", "device")
-BENCH_CONFIGS: tuple[str, ...] = ("torch-fp32", "torch-fp32-cl", "onnxruntime-fp32", "openvino-fp32", "openvino-bf16")
+BENCH_CONFIGS: tuple[str, ...] = (
+    "torch-fp32",
+    "torch-fp32-cl",
+    "onnxruntime-fp32",
+    "openvino-fp32",
+    "openvino-bf16",
+    "openvino-int8",
+)
 
 
 def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
@@ -275,7 +282,12 @@ class ExportConfig:
     calib_count: int = option(16, "calibration images, 256x256 centre crops")
     calib_noise: str | None = option(None, "noise for calibration (default: the model's training noise)")
     max_drop: float = option(
-        0.05, "int8: keep the most sensitive layers float until the calibration PSNR drop is at most this (dB)"
+        0.05,
+        "int8: keep the most sensitive layers float until the PSNR drop is at most this (dB), "
+        "with the calibration noise and with the probe noise alike",
+    )
+    probe_noise: str = option(
+        "gaussian:5", "int8: a second noise the drop is checked at (low noise, where int8 costs most)"
     )
     check_image: str | None = option(
         None, "image for the post-export check (default: the first calibration image, else a synthetic one)"

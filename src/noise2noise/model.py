@@ -68,8 +68,15 @@ class UNet(nn.Module):
         nn.init.kaiming_normal_(self.dec_conv1c.weight, nonlinearity="linear")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = torch.cat((self.features(x), x), dim=1)  # CONCAT1 with the input
         a = self.act
-        skips = [x]
+        h = a(self.dec_conv1b(a(self.dec_conv1a(h))))
+        return self.dec_conv1c(h)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Everything up to CONCAT1: the decoder's upsampled 96 channels at full resolution."""
+        a = self.act
+        skips = []
         h = a(self.enc_conv0(x))
         h = self.pool(a(self.enc_conv1(h)))  # pool1
         skips.append(h)
@@ -86,9 +93,7 @@ class UNet(nn.Module):
         ):
             h = torch.cat((self.up(h), skips.pop()), dim=1)
             h = a(cb(a(ca(h))))
-        h = torch.cat((self.up(h), skips.pop()), dim=1)  # CONCAT1 with the input
-        h = a(self.dec_conv1b(a(self.dec_conv1a(h))))
-        return self.dec_conv1c(h)
+        return self.up(h)
 
 
 class UNetCompact(nn.Module):

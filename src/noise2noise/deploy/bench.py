@@ -132,9 +132,10 @@ def bench(
 ) -> list[dict]:
     """Run every configuration x shape in a fresh subprocess; adds ``speedup`` vs torch-fp32, the
     CPU, and ``"default": true`` on the rows of the path ``n2n denoise`` takes by default."""
-    from .choose import resolve_backend
+    from ..weights import load_checkpoint
+    from .choose import resolve_backend, shipped_int8
 
-    default = "-".join(resolve_backend())
+    default = "-".join(resolve_backend(int8=shipped_int8(load_checkpoint(weights, model)) is not None))
     cpu = cpu_name()
     rows = []
     for shape in shapes:

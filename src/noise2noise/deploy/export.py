@@ -23,10 +23,11 @@ from ..images import preprocess, read_image, to_float
 from ..inference import run_padded
 from ..reports import dumps
 from ..runners import Runner, onnxruntime_runner, openvino_precision_supported, openvino_runner, torch_runner
-from ..weights import Checkpoint, load_checkpoint
+from ..weights import Checkpoint, file_sha256, load_checkpoint
 from .convert import export_onnx, export_openvino
 from .int8 import calibration_batches, export_int8_nncf
 from .quant import quantize_onnx
+from .split import int8_graph
 
 FP32_TOLERANCE = 1e-4  # max |difference| from eager torch accepted for an fp32 export
 
@@ -58,13 +59,17 @@ def _int8(ck: Checkpoint, cfg: ExportConfig, fp32_onnx: Path, staged: Path, log:
     noise = cfg.calib_noise or ck.meta.get("noise") or "gaussian:25"
     imgs = [to_float(load_rgb(p)) for p in find_images([cfg.calib])[: cfg.calib_count]]  # type: ignore[list-item]
     batches, clean = calibration_batches(imgs, noise, cfg.calib_count)
+    probe, _ = calibration_batches(imgs, cfg.probe_noise, cfg.calib_count)
     report: dict = {"method": cfg.method, "calibration_images": len(batches), "calibration_noise": noise}
     if cfg.method == "nncf":
         export_int8_nncf(fp32_onnx, staged, batches)
         return report
     target = staged if cfg.resolved_format == "onnx" else staged.with_name("int8.onnx")
-    q = quantize_onnx(fp32_onnx, target, batches, cfg.method, clean=clean, max_drop_db=cfg.max_drop, log=log)
+    q = quantize_onnx(
+        fp32_onnx, target, batches, cfg.method, clean=clean, max_drop_db=cfg.max_drop, log=log, probe=probe
+    )
     report.update(
+        probe_noise=cfg.probe_noise,
         float_inputs=q["float_inputs"],
         calibration_drop_db=q.get("calibration_drop_db"),
         quantized_inputs=len(q["ranges"]),
@@ -76,9 +81,10 @@ def _int8(ck: Checkpoint, cfg: ExportConfig, fp32_onnx: Path, staged: Path, log:
 
 def _convert(ck: Checkpoint, cfg: ExportConfig, work: Path, staged: Path, log) -> dict:
     fp32_onnx = work / "fp32.onnx"
-    export_onnx(ck.model, fp32_onnx, "fp32")
-    if cfg.precision == "int8":
+    if cfg.precision == "int8":  # the same function, its image path apart (deploy/split.py)
+        export_onnx(int8_graph(ck.model), fp32_onnx, "fp32")
         return _int8(ck, cfg, fp32_onnx, staged, log)
+    export_onnx(ck.model, fp32_onnx, "fp32")
     if cfg.resolved_format == "onnx":
         export_onnx(ck.model, staged, cfg.precision)
     else:
@@ -109,7 +115,12 @@ def export(config: ExportConfig | None = None, *, log: Callable[[str], None] | N
         work_dir = tempfile.TemporaryDirectory(prefix=f".{out.name}.", dir=out.parent)
     except OSError as e:
         raise ValueError(f"{out}: cannot write there ({e.strerror or e})") from None
-    report: dict = {"source": ck.path, "format": fmt, "precision": cfg.precision}
+    report: dict = {
+        "source": ck.path,
+        "weights_sha256": file_sha256(ck.path) if ck.path else None,
+        "format": fmt,
+        "precision": cfg.precision,
+    }
     with work_dir as work:
         staged = Path(work) / f"model{out.suffix}"
         report.update(_convert(ck, cfg, Path(work), staged, log))

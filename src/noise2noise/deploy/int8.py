@@ -1,5 +1,6 @@
 """int8 inputs and the NNCF path: calibration batches made from clean images with the model's noise,
-and OpenVINO's post-training quantization (NNCF) with the output convolution kept in float."""
+and OpenVINO's post-training quantization (NNCF) with the output and image-reading convolutions
+kept in float."""
 
 from __future__ import annotations
 
@@ -43,9 +44,9 @@ def export_int8_nncf(onnx_fp32: str | os.PathLike, path: str | os.PathLike, batc
     import onnx
     import openvino as ov
 
-    from .quant import output_conv_names
+    from .quant import default_float
 
-    keep = output_conv_names(onnx.load(str(onnx_fp32)))
+    keep = default_float(onnx.load(str(onnx_fp32)))
     model = ov.convert_model(str(onnx_fp32))
     ov_names = [op.get_friendly_name() for op in model.get_ops() if op.get_type_name() == "Convolution"]
     ignored = [n for n in ov_names if any(n == k or n.startswith(k) for k in keep)]
