@@ -60,7 +60,8 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
         "--precision",
         default="auto",
         choices=PRECISIONS,
-        help="fp32 alone selects eager torch, the exact reference path; on a GPU auto is fp16 (default: %(default)s)",
+        help="fp32 alone selects eager torch, the exact reference path; on a CPU auto runs a shipped int8 "
+        "model where there is one (OpenVINO), else bf16 where native; on a GPU auto is fp16 (default: %(default)s)",
     )
     g.add_argument(
         "--compile", action="store_true", help="torch backend: torch.compile the model (pays off on a GPU, many images)"
