@@ -67,7 +67,8 @@ def runner_for_checkpoint(
 ) -> tuple[Runner, str, str]:
     """A runner for ``ckpt``; returns it with the backend and precision actually used. ``compile``
     (torch backend) wraps the model in ``torch.compile``."""
-    int8 = shipped_int8(ckpt) if precision in ("auto", "int8") else None
+    wants_int8 = precision in ("auto", "int8") and backend in ("auto", "openvino") and device == "cpu"
+    int8 = shipped_int8(ckpt) if wants_int8 else None  # hashes the weights: only where it can matter
     backend, precision = resolve_backend(backend, precision, device, int8 is not None)
     if precision == "int8":
         if backend != "openvino" or int8 is None:
