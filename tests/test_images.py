@@ -53,6 +53,22 @@ def test_alpha_and_16bit_files(tmp_path, photo):
     assert read_image(tmp_path / "b.png").pixels.dtype == np.uint16
 
 
+def test_exif_orientation_and_palette_transparency_survive_the_single_decode(tmp_path, photo):
+    from PIL import Image as PILImage
+
+    rgb = PILImage.fromarray(np.ascontiguousarray(photo[..., ::-1]))
+    exif = PILImage.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90 degrees clockwise to display
+    rgb.save(tmp_path / "turned.jpg", exif=exif, quality=95)
+    assert read_image(tmp_path / "turned.jpg").pixels.shape == (40, 48, 3)  # shown upright, as a viewer would
+    pal = rgb.convert("P")
+    pal.save(tmp_path / "pal.png", transparency=0)  # a palette PNG whose alpha is in a tRNS chunk
+    img = read_image(tmp_path / "pal.png")
+    assert img.alpha is not None and img.pixels.shape == (48, 40, 3) and (img.alpha == 0).any()
+    pal.save(tmp_path / "opaque.png")  # the same without tRNS: no alpha
+    assert read_image(tmp_path / "opaque.png").alpha is None
+
+
 def test_bad_files_are_one_line_errors(tmp_path, photo):
     cases = {}
     (tmp_path / "empty.png").write_bytes(b"")

@@ -4,7 +4,7 @@ import pytest
 
 from conftest import DATA, REF
 from noise2noise.denoiser import Denoiser
-from noise2noise.inference import pad, run_padded, run_tiled
+from noise2noise.inference import pad, run_padded, run_tiled, tile_grid
 
 
 def identity(x):
@@ -25,6 +25,45 @@ def test_tiles_stitch_back_exactly(shape):
     x = np.random.default_rng(1).random((1, 3) + shape).astype(np.float32)
     y = run_tiled(identity, x, tile=64, overlap=16)
     np.testing.assert_allclose(y, x, atol=1e-6)
+
+
+def box_blur(x, r=5):
+    """A local operator that, like a convolution, sees zeros past the array's border."""
+    p = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (r, r), (r, r)))  # float64: exact enough sums
+    c = p.cumsum(-1).cumsum(-2)
+    c = np.pad(c, ((0, 0), (0, 0), (1, 0), (1, 0)))
+    k = 2 * r + 1
+    return ((c[..., k:, k:] - c[..., :-k, k:] - c[..., k:, :-k] + c[..., :-k, :-k]) / k**2).astype(np.float32)
+
+
+def block_means(x):
+    """Means over 32 x 32 blocks: equal to the whole image's only for tiles on the 32-pixel grid."""
+    n, c, h, w = x.shape
+    m = x.reshape(n, c, h // 32, 32, w // 32, 32).mean(axis=(3, 5), keepdims=True)
+    return np.broadcast_to(m, (n, c, h // 32, 32, w // 32, 32)).reshape(x.shape)
+
+
+@pytest.mark.parametrize("op", [box_blur, block_means])
+@pytest.mark.parametrize("shape", [(100, 333), (1000, 70), (517, 611)])
+def test_tiles_give_the_whole_image_result_for_local_and_pooling_operators(op, shape):
+    # each pixel keeps >= overlap/3 of context (16 here, the blur reaches 5) and tiles sit on
+    # the 32-pixel grid, so tiling changes nothing: the seams are invisible by construction
+    x = np.random.default_rng(2).random((1, 3) + shape).astype(np.float32)
+    whole = run_padded(op, x)
+    np.testing.assert_allclose(run_tiled(op, x, tile=128, overlap=48), whole, atol=1e-5)
+
+
+@pytest.mark.parametrize(("h", "w"), [(1024, 1536), (3000, 4000), (333, 5000)])
+def test_tile_grid_is_aligned_bounded_and_evenly_overlapping(h, w):
+    tile, overlap = 1536, 192
+    ys, th, xs, tw = tile_grid(h, w, tile, overlap)
+    assert th * tw <= tile * tile and th % 32 == 0 and tw % 32 == 0
+    for starts, length, size in ((ys, th, h), (xs, tw, w)):
+        assert all(s % 32 == 0 for s in starts) and starts[0] == 0
+        assert starts[-1] + length == size + (-size) % 32  # the last tile ends at the padded border
+        assert all(a + length - b >= overlap for a, b in zip(starts, starts[1:]))
+    # the fewest pixels: a 12 MP photo costs < 1.25x its own pixels (512-pixel tiles with flush last tiles: 1.5x)
+    assert len(ys) * th * len(xs) * tw / ((h + (-h) % 32) * (w + (-w) % 32)) < 1.25
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (7, 5), (17, 31), (33, 65)])

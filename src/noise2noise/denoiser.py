@@ -19,7 +19,7 @@ from torch import nn
 
 from .deploy.choose import EXPORTED_SUFFIXES, runner_for_checkpoint, runner_for_exported
 from .images import MAX_PIXELS, Image, postprocess, preprocess
-from .inference import AUTO_TILE_PIXELS, DEFAULT_OVERLAP, DEFAULT_TILE, MULTIPLE, run_padded, run_tiled, tile_starts
+from .inference import AUTO_TILE_PIXELS, DEFAULT_OVERLAP, DEFAULT_TILE, MULTIPLE, run_padded, run_tiled, tile_grid
 from .runners import Runner
 from .weights import load_checkpoint
 
@@ -34,7 +34,8 @@ def check_resize(size: tuple[int, int]) -> None:
 class Denoiser:
     """Denoise OpenCV-style arrays (HWC BGR or HW grey, uint8 or uint16) with any runner.
 
-    ``tile=None`` tiles automatically above ``AUTO_TILE_PIXELS``; ``tile=0`` never tiles."""
+    ``tile=None`` tiles automatically above ``AUTO_TILE_PIXELS``; ``tile=0`` never tiles; ``tile=N``
+    tiles images of more than N x N pixels into tiles of at most that many (``inference.run_tiled``)."""
 
     runner: Runner
     in_channels: int = 3
@@ -90,12 +91,15 @@ class Denoiser:
         if self.resize:
             w, h = self.resize
         tile = self.effective_tile(h, w)
-        return 1 if not tile else len(tile_starts(h, tile, self.overlap)) * len(tile_starts(w, tile, self.overlap))
+        if not tile:
+            return 1
+        ys, _, xs, _ = tile_grid(h, w, tile, self.overlap)
+        return len(ys) * len(xs)
 
     def effective_tile(self, h: int, w: int) -> int:
         if self.tile is None:
             return DEFAULT_TILE if h * w > AUTO_TILE_PIXELS else 0
-        return self.tile if self.tile and max(h, w) > self.tile else 0
+        return self.tile if self.tile and h * w > self.tile * self.tile else 0
 
     def run_array(self, x: np.ndarray, progress: Callable[[int], None] | None = None) -> np.ndarray:
         """``1xCxHxW`` float in [0, 1] -> ``1xC'xHxW`` float (unclipped), tiling as configured."""

@@ -158,8 +158,10 @@ def decode_image(data: bytes, p: str = "image", max_pixels: int = MAX_PIXELS) ->
     if head.frames > 1:
         raise ImageError(f"{p}: has {head.frames} frames or pages; only single images are denoised")
     buf = np.frombuffer(data, np.uint8)
-    try:
-        raw = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+    oriented = cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR  # applies EXIF orientation, drops alpha
+    alpha = _may_have_alpha(data)
+    try:  # decoded once, unless the file may carry alpha (then once more, oriented, below)
+        raw = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED if alpha else oriented)
     except cv2.error:
         raw = None
     if raw is None:
@@ -175,12 +177,23 @@ def decode_image(data: bytes, p: str = "image", max_pixels: int = MAX_PIXELS) ->
         return Image(np.ascontiguousarray(colour), np.ascontiguousarray(raw[..., 3]))
     if raw.ndim == 3 and raw.shape[2] == 2:  # grey + alpha
         return Image(np.ascontiguousarray(raw[..., 0]), np.ascontiguousarray(raw[..., 1]))
-    pix = cv2.imdecode(buf, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)  # applies EXIF orientation
+    pix = cv2.imdecode(buf, oriented) if alpha else raw
     if pix is None:
         raise ImageError(f"{p}: not a readable image")
     if pix.ndim == 3 and pix.shape[2] == 1:
         pix = pix[..., 0]
     return Image(pix)
+
+
+def _may_have_alpha(data: bytes) -> bool:
+    """False only when the header shows there is no alpha: JPEG, and PNG without an alpha colour
+    type or a tRNS chunk. Then one decode does (``decode_image``)."""
+    if data[:2] == b"\xff\xd8":
+        return False
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 25:
+        idat = data.find(b"IDAT")
+        return data[25] in (4, 6) or b"tRNS" in data[: idat if idat > 0 else len(data)]
+    return True
 
 
 def _truncated(data: bytes) -> bool:

@@ -11,6 +11,7 @@ from typing import Any
 from ..atomic import write_text
 from ..config import ARCHS, BACKENDS, PRECISIONS
 from ..denoiser import Denoiser
+from ..inference import DEFAULT_OVERLAP
 from ..weights import DEFAULT_MODEL
 
 _TYPES = {"int": int, "float": float, "str": str}
@@ -71,7 +72,7 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
 def load_denoiser(
     args: argparse.Namespace,
     tile: int | None = None,
-    overlap: int = 96,
+    overlap: int = DEFAULT_OVERLAP,
     resize: tuple[int, int] | None = None,
     strength: float = 1.0,
 ) -> Denoiser:

@@ -11,6 +11,7 @@ from pathlib import Path
 from ..adapt import adapt
 from ..atomic import check_writable
 from ..files import denoise_files, plan, shard
+from ..inference import DEFAULT_OVERLAP
 from ..weights import load_checkpoint, save_weights
 from ._common import add_model_args, load_denoiser, non_negative, size_arg
 
@@ -27,9 +28,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--tile",
         type=non_negative,
         default=None,
-        help="tile size in pixels (default: 512 above 1 MP, else whole image; 0 = never)",
+        help="tiles of at most TILE x TILE pixels for larger images (default: 1536; 0 = never tile)",
     )
-    p.add_argument("--overlap", type=non_negative, default=96, help="tile overlap in pixels (default: %(default)s)")
+    p.add_argument(
+        "--overlap",
+        type=non_negative,
+        default=DEFAULT_OVERLAP,
+        help="least tile overlap in pixels (default: %(default)s)",
+    )
     p.add_argument("--resize", type=size_arg, help="WxH: the reference card's fixed-shape path (output has this size)")
     p.add_argument(
         "--strength",
