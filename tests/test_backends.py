@@ -38,6 +38,16 @@ def test_auto_is_openvino_with_bf16_only_where_the_cpu_has_it():
     assert resolve_backend("auto", "auto") == ("openvino", expected)
 
 
+@pytest.mark.skipif(not HAS_OPENVINO, reason="openvino is not installed")
+def test_an_avx2_kernel_cap_means_fp32_float_layers(monkeypatch):
+    # OpenVINO keeps listing BF16 under ONEDNN_MAX_CPU_ISA=AVX2 but cannot compile bf16 there
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "avx2")
+    assert not openvino_precision_supported("bf16") and openvino_precision_supported("fp32")
+    assert resolve_backend("auto", "auto") == ("openvino", "fp32")
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "ALL")  # no cap: the CPU decides again
+    assert resolve_backend("auto", "auto")[1] == ("bf16" if openvino_precision_supported("bf16") else "fp32")
+
+
 def test_python_and_the_cli_take_the_same_path(tmp_path, tiny_weights, photo, capsys, monkeypatch):
     monkeypatch.setenv("N2N_CACHE", str(tmp_path / "cache"))
     cv2.imwrite(str(tmp_path / "a.png"), photo)

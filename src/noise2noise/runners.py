@@ -67,10 +67,25 @@ def onnxruntime_runner(path: str | os.PathLike, threads: int | None = None) -> R
     return run
 
 
+# oneDNN instruction-set caps (the ONEDNN_MAX_CPU_ISA environment variable, which OpenVINO's and
+# PyTorch's kernels obey) below AVX512-BF16: OpenVINO still lists BF16 among the CPU's capabilities
+# there, but has no bf16 kernels left (compiling fails), so the float layers must run fp32.
+NO_BF16_ISAS = {"SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE", "AVX512_CORE_VNNI"}
+
+
+def isa_cap() -> str | None:
+    """The oneDNN instruction-set cap in effect (e.g. ``AVX2``), or None."""
+    cap = os.environ.get("ONEDNN_MAX_CPU_ISA", "").strip().upper()
+    return cap if cap and cap != "ALL" else None
+
+
 def openvino_precision_supported(precision: str) -> bool:
-    """Whether this CPU computes ``precision`` natively in OpenVINO (bf16 needs AVX512-BF16/AMX)."""
+    """Whether this CPU computes ``precision`` natively in OpenVINO (bf16 needs AVX512-BF16/AMX,
+    and no ``ONEDNN_MAX_CPU_ISA`` cap below it)."""
     import openvino as ov
 
+    if precision == "bf16" and isa_cap() in NO_BF16_ISAS:
+        return False
     caps = ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
     return {"fp32": "FP32", "bf16": "BF16", "fp16": "FP16", "int8": "INT8"}[precision] in caps
 

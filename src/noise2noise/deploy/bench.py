@@ -8,6 +8,7 @@ effective GFLOP/s (the FLOPs counted by ``info.model_info`` divided by the media
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -42,7 +43,9 @@ def cpu_name() -> str:
     )
     flags = next((ln.split(":", 1)[1].split() for ln in info.splitlines() if ln.startswith("flags")), [])
     wanted = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
-    return f"{model} ({', '.join(f for f in wanted if f in flags) or 'no AVX2'})"
+    name = f"{model} ({', '.join(f for f in wanted if f in flags) or 'no AVX2'})"
+    caps = [f"{k}={os.environ[k]}" for k in ("ONEDNN_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY") if os.environ.get(k)]
+    return name + (f", kernels capped: {' '.join(caps)}" if caps else "")
 
 
 def check_configs(configs: list[str], files: dict[str, str], repeats: int, warmup: int) -> None:
