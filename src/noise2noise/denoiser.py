@@ -24,6 +24,10 @@ from .runners import Runner
 from .weights import load_checkpoint
 
 
+def _streams(runner: Runner) -> int:
+    return int(getattr(runner, "streams", 1))
+
+
 def check_resize(size: tuple[int, int]) -> None:
     w, h = size
     if w < 1 or h < 1 or w * h > MAX_PIXELS:
@@ -45,6 +49,7 @@ class Denoiser:
     resize: tuple[int, int] | None = None  # (W, H): the card's fixed-shape path; output has this size
     model: nn.Module | None = None  # the source network when built from a checkpoint (for info)
     strength: float = 1.0  # 1 = the network's output, 0 = the input; between: a blend (keeps some grain)
+    streams: int = 1  # images the runner takes at once, from as many threads (``files.denoise_files``)
 
     def __post_init__(self) -> None:
         if self.in_channels not in (1, 3):
@@ -73,19 +78,21 @@ class Denoiser:
         resize: tuple[int, int] | None = None,
         strength: float = 1.0,
         compile: bool = False,
+        streams: int = 1,
     ) -> Denoiser:
         """From a checkpoint file (ours or a legacy ``.pt``), an exported ``.onnx``/``.xml`` file, or
         a shipped model name (default: the default model). ``backend``/``precision`` follow the one
         policy of ``deploy.choose`` (``auto``: OpenVINO when installed, else eager torch; on a GPU,
-        fp16 autocast). ``compile``: ``torch.compile`` the torch backend's model."""
+        fp16 autocast). ``compile``: ``torch.compile`` the torch backend's model. ``streams``: OpenVINO
+        takes that many images at once (0 = its own choice; for folders), other backends one."""
         if path is not None and str(path).endswith(EXPORTED_SUFFIXES):
-            runner, backend, precision = runner_for_exported(path, backend, precision)
+            runner, backend, precision = runner_for_exported(path, backend, precision, streams)
             meta = {"backend": backend, "precision": precision}
-            return cls(runner, 3, tile, overlap, meta, resize, strength=strength)
+            return cls(runner, 3, tile, overlap, meta, resize, strength=strength, streams=_streams(runner))
         ckpt = load_checkpoint(path, model, arch)
-        runner, backend, precision = runner_for_checkpoint(ckpt, backend, precision, device, compile)
+        runner, backend, precision = runner_for_checkpoint(ckpt, backend, precision, device, compile, streams)
         meta = {**ckpt.meta, "backend": backend, "precision": precision}
-        return cls(runner, ckpt.config.in_channels, tile, overlap, meta, resize, ckpt.model, strength)
+        return cls(runner, ckpt.config.in_channels, tile, overlap, meta, resize, ckpt.model, strength, _streams(runner))
 
     def tiles_for(self, h: int, w: int) -> int:
         if self.resize:

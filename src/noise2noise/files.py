@@ -4,9 +4,10 @@ atomically. Used by ``n2n denoise``; callable from Python."""
 from __future__ import annotations
 
 import os
+import threading
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,7 +73,8 @@ def denoise_files(
     A pipeline: one thread decodes the next ``prefetch`` files and another encodes and writes the
     finished ones while the network runs on the current image (OpenCV and the runtimes release
     the GIL), so on a folder the network is rarely idle; memory holds at most ``prefetch`` decoded
-    inputs and two outputs."""
+    inputs and two outputs. With a denoiser that takes several images at once (``streams`` > 1,
+    OpenVINO), as many threads each take whole files instead (``_in_streams``)."""
     from tqdm import tqdm
 
     failures = 0
@@ -84,6 +86,10 @@ def denoise_files(
             on_error(str(e))
 
     bar = tqdm(total=len(jobs), desc=label, unit="img", disable=not progress or len(jobs) < 2, dynamic_ncols=True)
+    if denoiser.streams > 1 and len(jobs) > 1:
+        _in_streams(jobs, denoiser, report, bar)
+        bar.close()
+        return failures
     with ThreadPoolExecutor(1, "n2n-read") as reader, ThreadPoolExecutor(1, "n2n-write") as writer:
         todo, reads, writes = iter(jobs), deque(), deque()
         while True:
@@ -108,6 +114,35 @@ def denoise_files(
             _finish(writes.popleft(), report, bar)
     bar.close()
     return failures
+
+
+def _in_streams(jobs: list[Job], denoiser: Denoiser, report: Callable[[ImageError], None], bar) -> None:
+    """``denoiser.streams`` threads each decode and denoise whole files, one at a time, and hand the
+    result to a writer thread: with the network on a share of the cores per stream, a stream busy
+    decoding holds up no other (in one stream over all cores, every core would wait for it), and no
+    stream waits for a file to reach the disk. At most two outputs per stream wait to be written."""
+    room = threading.BoundedSemaphore(2 * denoiser.streams)
+
+    def one(job: Job) -> Future:
+        out = denoiser.denoise_image(read_image(job.src))
+        room.acquire()
+        write = writer.submit(write_image, job.dst, out)
+        write.add_done_callback(lambda _: room.release())
+        return write
+
+    with ThreadPoolExecutor(1, "n2n-write") as writer, ThreadPoolExecutor(denoiser.streams, "n2n-stream") as pool:
+        futures = [pool.submit(one, job) for job in jobs]
+        try:
+            for f in as_completed(futures):
+                try:
+                    _finish(f.result(), report, bar)
+                except ImageError as e:  # the file could not be read
+                    report(e)
+                    bar.update(1)
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
 
 
 def _finish(write: Future, report: Callable[[ImageError], None], bar) -> None:

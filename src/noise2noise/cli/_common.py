@@ -75,6 +75,7 @@ def load_denoiser(
     overlap: int = DEFAULT_OVERLAP,
     resize: tuple[int, int] | None = None,
     strength: float = 1.0,
+    streams: int = 1,
 ) -> Denoiser:
     """The Denoiser of the model options: the same call a Python user makes."""
     return Denoiser.from_weights(
@@ -89,6 +90,7 @@ def load_denoiser(
         resize=resize,
         strength=strength,
         compile=args.compile,
+        streams=streams,
     )
 
 

@@ -36,6 +36,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=DEFAULT_OVERLAP,
         help="least tile overlap in pixels (default: %(default)s)",
     )
+    p.add_argument(
+        "--streams",
+        type=non_negative,
+        default=None,
+        help="OpenVINO: images denoised at once, each on its share of the cores (default: OpenVINO's "
+        "choice for two or more files, else 1; 0 = OpenVINO's choice)",
+    )
     p.add_argument("--resize", type=size_arg, help="WxH: the reference card's fixed-shape path (output has this size)")
     p.add_argument(
         "--strength",
@@ -110,7 +117,10 @@ def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="n2n-adapt-") as tmp:
         if args.adapt:
             _adapted(args, jobs, tmp)
-        den = load_denoiser(args, tile=args.tile, overlap=args.overlap, resize=args.resize, strength=args.strength)
+        streams = args.streams if args.streams is not None else (0 if len(jobs) > 1 and world == 1 else 1)
+        den = load_denoiser(
+            args, tile=args.tile, overlap=args.overlap, resize=args.resize, strength=args.strength, streams=streams
+        )
         failures = denoise_files(
             jobs, den, not args.quiet, lambda m: print(f"n2n: error: {m}", file=sys.stderr), label=label
         )

@@ -63,10 +63,16 @@ def resolve_backend(
 
 
 def runner_for_checkpoint(
-    ckpt: Checkpoint, backend: str = "auto", precision: str = "auto", device: str = "cpu", compile: bool = False
+    ckpt: Checkpoint,
+    backend: str = "auto",
+    precision: str = "auto",
+    device: str = "cpu",
+    compile: bool = False,
+    streams: int = 1,
 ) -> tuple[Runner, str, str]:
     """A runner for ``ckpt``; returns it with the backend and precision actually used. ``compile``
-    (torch backend) wraps the model in ``torch.compile``."""
+    (torch backend) wraps the model in ``torch.compile``; ``streams`` (OpenVINO) images at once,
+    0 = OpenVINO's choice (``runners.openvino_runner``)."""
     wants_int8 = precision in ("auto", "int8") and backend in ("auto", "openvino") and device == "cpu"
     int8 = shipped_int8(ckpt) if wants_int8 else None  # hashes the weights: only where it can matter
     backend, precision = resolve_backend(backend, precision, device, int8 is not None)
@@ -77,7 +83,7 @@ def runner_for_checkpoint(
                 "`n2n export --precision int8 --calib DIR` and pass --weights FILE.onnx"
             )
         hint = "bf16" if openvino_precision_supported("bf16") else "fp32"  # for the layers kept float
-        return runner_for_file(int8, "openvino", hint), backend, precision
+        return runner_for_file(int8, "openvino", hint, streams), backend, precision
     if backend == "torch":
         if precision != "fp32" and device == "cpu":
             raise ValueError(
@@ -98,12 +104,14 @@ def runner_for_checkpoint(
         raise ValueError(
             f"openvino takes fp32 or bf16 here (int8: use `n2n export` and --weights FILE.xml), got {precision}"
         )
-    runner = healed(lambda rebuild: cached_ir(ckpt, rebuild), lambda p: runner_for_file(p, "openvino", precision))
+    runner = healed(
+        lambda rebuild: cached_ir(ckpt, rebuild), lambda p: runner_for_file(p, "openvino", precision, streams)
+    )
     return runner, backend, precision
 
 
 def runner_for_exported(
-    path: str | os.PathLike, backend: str = "auto", precision: str = "auto"
+    path: str | os.PathLike, backend: str = "auto", precision: str = "auto", streams: int = 1
 ) -> tuple[Runner, str, str]:
     """A runner for an exported ``.onnx``/``.xml`` file (their own weights' precision; ``bf16`` is
     an OpenVINO compile hint); returns it with the backend and the precision asked of the runtime
@@ -118,7 +126,7 @@ def runner_for_exported(
     if precision == "bf16" and runtime != "openvino":
         raise ValueError("bf16 is an OpenVINO inference precision: add --backend openvino")
     hint = "bf16" if precision == "bf16" else "fp32"
-    return runner_for_file(path, runtime, hint), runtime, "bf16" if hint == "bf16" else ""
+    return runner_for_file(path, runtime, hint, streams), runtime, "bf16" if hint == "bf16" else ""
 
 
 def _check_device(device: str) -> None:
