@@ -79,9 +79,9 @@ class RunFolder:
         write_text(path, dumps({**cfg, "resumes": resumes}))
 
     def save(self, state: dict, model: torch.nn.Module, mcfg: ModelConfig, meta: dict, keep_every: int = 0) -> None:
-        """The resumable state, ``latest.safetensors`` and, every ``keep_every`` steps, a snapshot."""
-        with replacing(self.state_path) as tmp:
-            torch.save(state, tmp)
+        """``latest.safetensors``, every ``keep_every`` steps a snapshot, and last the resumable
+        state: a run killed anywhere in between resumes from the previous state and writes the
+        weights and the snapshot again (state first could lose a snapshot for good)."""
         latest = self.root / "latest.safetensors"
         save_weights(latest, model, mcfg, meta)
         step = state["step"]
@@ -89,6 +89,8 @@ class RunFolder:
             (self.root / "snapshots").mkdir(exist_ok=True)
             with replacing(self.root / "snapshots" / f"step-{step:07d}.safetensors") as tmp:
                 shutil.copyfile(latest, tmp)
+        with replacing(self.state_path) as tmp:
+            torch.save(state, tmp)
 
     def save_best(self, model: torch.nn.Module, mcfg: ModelConfig, meta: dict) -> None:
         save_weights(self.root / "best.safetensors", model, mcfg, meta)
