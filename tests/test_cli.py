@@ -29,10 +29,12 @@ def test_a_folder_in_two_streams_writes_what_one_stream_writes(tmp_path, tiny_we
     (src / "bad.png").write_bytes(b"not a picture")
     outs = {}
     for streams in ("1", "2"):
-        code, _, err = run(
-            capsys, "denoise", src, "-o", tmp_path / streams, "--weights", tiny_weights, "--backend", "openvino",
-            "--precision", "fp32", "--streams", streams, "--quiet",
+        r = subprocess.run(  # a subprocess with a timeout: a hang fails the test instead of stalling the suite
+            [sys.executable, "-m", "noise2noise.cli", "denoise", src, "-o", tmp_path / streams, "--weights",
+             tiny_weights, "--backend", "openvino", "--precision", "fp32", "--streams", streams, "--quiet"],
+            capture_output=True, text=True, timeout=180,
         )  # fmt: skip
+        code, err = r.returncode, r.stderr
         assert code == 1 and err.count("bad.png") == 1 and err.count("\n") == 1  # reported, the others done
         outs[streams] = {p.name: cv2.imread(str(p)) for p in (tmp_path / streams).iterdir()}
     assert sorted(outs["2"]) == [f"{i}.png" for i in range(5)]

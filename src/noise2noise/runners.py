@@ -129,7 +129,8 @@ def openvino_runner(
     def run(x: np.ndarray) -> np.ndarray:
         request = requests.get()  # one request per concurrent call
         try:
-            request.infer({0: np.ascontiguousarray(x, np.float32)})
+            request.set_input_tensor(ov.Tensor(np.ascontiguousarray(x, np.float32)))  # no reshape of its own tensor
+            request.infer()
             return request.get_output_tensor(0).data.copy()
         finally:
             requests.put(request)
