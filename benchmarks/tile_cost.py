@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from noise2noise.denoiser import Denoiser
-from noise2noise.inference import MULTIPLE, tile_grid
+from noise2noise.inference import pad_amounts, tile_grid
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--images", type=int, default=6)
@@ -26,13 +26,10 @@ ap.add_argument("--overlaps", default="64,128,160,192,256")
 a = ap.parse_args()
 
 
-def padded(n: int) -> int:
-    return n + (-n) % MULTIPLE
-
-
 def compute_ratio(h: int, w: int, tile: int, overlap: int) -> float:
     ys, th, xs, tw = tile_grid(h, w, tile, overlap)
-    return len(ys) * th * len(xs) * tw / (padded(h) * padded(w))
+    ph, pw = pad_amounts(h, w)
+    return len(ys) * th * len(xs) * tw / ((h + ph) * (w + pw))
 
 
 imgs = []

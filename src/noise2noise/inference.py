@@ -82,8 +82,9 @@ def tile_grid(h: int, w: int, tile: int, overlap: int) -> tuple[list[int], int, 
     """The tiles of an ``h`` x ``w`` image (sizes after padding to a multiple of 32): row starts,
     tile height, column starts, tile width. Of the grids whose tiles hold at most ``tile * tile``
     pixels, the one computing the fewest pixels in all (then the fewest tiles)."""
+    ph, pw = pad_amounts(h, w)
     axes = []
-    for size in (h + (-h) % MULTIPLE, w + (-w) % MULTIPLE):
+    for size in (h + ph, w + pw):
         axes.append([(n, a) for n in range(1, size // MULTIPLE + 1) if (a := _axis(size, n, overlap))])
     best = None
     for ny, (ys, th) in axes[0]:
