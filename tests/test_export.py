@@ -165,3 +165,15 @@ def test_export_options_are_checked_before_anything_is_written(tmp_path, tiny_we
     with pytest.raises(Exception, match="no such file"):
         noise2noise.export(weights=str(tiny_weights), out=str(tmp_path / "m.onnx"), check_image=str(tmp_path / "x.png"))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_calibration_takes_a_noise_mixture_one_noise_per_image():
+    from noise2noise.deploy.int8 import calibration_batches
+
+    flat = [np.full((64, 64, 3), 0.5, np.float32) for _ in range(40)]
+    noisy, clean = calibration_batches(flat, "gaussian:30@0.5,gaussian:2@0.5", count=40, size=64)
+    sigmas = np.array([np.std(n - c) * 255 for n, c in zip(noisy, clean, strict=True)])
+    low, high = (np.abs(sigmas - 2) < 0.5).sum(), (np.abs(sigmas - 30) < 2).sum()
+    assert low + high == 40 and 10 <= low <= 30  # each image one of the two, both drawn
+    again, _ = calibration_batches(flat, "gaussian:30@0.5,gaussian:2@0.5", count=40, size=64)
+    assert all(np.array_equal(a, b) for a, b in zip(noisy, again, strict=True))  # seeded

@@ -65,23 +65,32 @@ def test_int8_is_found_only_for_its_own_weights(tmp_path, tiny_weights):
     assert resolve_backend(precision="fp32", int8=True) == ("torch", "fp32")  # the exact path stays exact
 
 
+INT8_MODELS = {  # shipped model -> (calibration noise, probe noise) its report must name
+    "n2n-gaussian": ("gaussian:0-50", "gaussian:5"),
+    "n2n-photo": ("camera@0.6,gaussian:0-50@0.4", "camera:1-8"),
+}
+
+
 @pytest.mark.skipif(not HAS_OPENVINO, reason="openvino is not installed")
 @pytest.mark.shared("data/test/Kodak24/kodim03.png")
+@pytest.mark.parametrize("model", sorted(INT8_MODELS))
 @pytest.mark.parametrize("sigma", [3, 25])
-def test_the_default_runs_int8_close_to_fp32(sigma, tmp_path, monkeypatch):
+def test_the_default_runs_int8_close_to_fp32(model, sigma, tmp_path, monkeypatch):
     monkeypatch.setenv("N2N_CACHE", str(tmp_path / "cache"))
     clean = cv2.imread(str(DATA / "test" / "Kodak24" / "kodim03.png"))[:256, :384]
     noisy = np.clip(clean + np.random.default_rng(0).normal(0, sigma, clean.shape), 0, 255).astype(np.uint8)
-    den = Denoiser.from_weights()
+    den = Denoiser.from_weights(model=model)
     assert (den.meta["backend"], den.meta["precision"]) == ("openvino", "int8")
-    exact = Denoiser.from_weights(backend="torch", precision="fp32")(noisy)
+    exact = Denoiser.from_weights(model=model, backend="torch", precision="fp32")(noisy)
     out = den(noisy)
-    assert psnr(out, clean) > psnr(exact, clean) - 0.1  # Kodak24 as a set: -0.015 dB (README)
+    assert psnr(out, clean) > psnr(exact, clean) - 0.1  # as sets: -0.01 to -0.015 dB (README)
     assert np.abs(out.astype(int) - exact.astype(int)).max() <= 8
 
 
-def test_the_shipped_int8_report_names_the_command_inputs():
-    src = registry_path(DEFAULT_MODEL)
+@pytest.mark.parametrize("model", sorted(INT8_MODELS))
+def test_the_shipped_int8_report_names_the_command_inputs(model):
+    src = registry_path(model)
     report = json.loads(src.with_name(src.stem + ".int8.onnx.json").read_text())
     assert report["precision"] == "int8" and report["method"] == "kl"
-    assert report["probe_noise"] == "gaussian:5" and report["calibration_noise"] == "gaussian:0-50"
+    assert (report["calibration_noise"], report["probe_noise"]) == INT8_MODELS[model]
+    assert shipped_int8(load_weights(src)) is not None  # made from these very weights (their hash)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import NoiseConfig
+from ..config import parse_noise_mix
 from ..noise import add_noise
 from .convert import save_ir
 
@@ -18,8 +18,10 @@ def calibration_batches(
     images: list[np.ndarray], noise: str, count: int = 16, size: int = 256, seed: int = 0
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Noisy ``1x3xSxS`` inputs for calibration and their clean ``1x3xSxS`` targets: centre crops of
-    clean RGB float images with the model's noise (a range is sampled per image, as in training)."""
-    cfg = NoiseConfig.parse(noise)
+    clean RGB float images with the model's noise (a range is sampled per image, as in training; for
+    a mixture such as ``camera@0.6,gaussian:0-50@0.4``, one of its noises per image by weight)."""
+    mix = parse_noise_mix(noise)
+    kinds, weights = [n for n, _ in mix], np.array([w for _, w in mix])
     out, clean = [], []
     for i, img in enumerate(images[:count]):
         h, w = img.shape[:2]
@@ -28,7 +30,9 @@ def calibration_batches(
             raise ValueError(f"calibration image {i} is {w}x{h}: at least 32x32 is needed")
         y, x = (h - s) // 2, (w - s) // 2
         crop = img[y : y + s, x : x + s]
-        noisy, _ = add_noise(crop, cfg, np.random.default_rng(seed * 1_000_000 + i))
+        rng = np.random.default_rng(seed * 1_000_000 + i)
+        cfg = kinds[rng.choice(len(kinds), p=weights)] if len(kinds) > 1 else kinds[0]
+        noisy, _ = add_noise(crop, cfg, rng)
         out.append(np.ascontiguousarray(noisy.transpose(2, 0, 1)[None], np.float32))
         clean.append(np.ascontiguousarray(crop.transpose(2, 0, 1)[None], np.float32))
     if not out:
