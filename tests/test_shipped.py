@@ -54,25 +54,15 @@ def test_denoise_without_weights_uses_the_shipped_model_offline(tmp_path, capsys
 
 @pytest.mark.shared("data/test/Kodak24/kodim03.png")
 @pytest.mark.parametrize("name", list(REGISTRY))
-def test_a_nearly_clean_image_stays_nearly_clean(name):
-    """A model validated only at sigma 25 once scored 20.9 dB on inputs at 38.6 (sigma 3): guard it."""
+@pytest.mark.parametrize(("sigma", "gain"), [(3, -1.0), (50, 13.0)])
+def test_light_and_heavy_noise_stay_in_hand(name, sigma, gain):
+    """Two models validated only at sigma 25 broke elsewhere: one scored 20.9 dB on inputs at 38.6
+    (sigma 3; a nearly clean image must stay within 1 dB of its input), another fell from 28.4 to 21.8
+    dB on Kodak24 at sigma 50 (session 7; on this crop the shipped models gain 14.0-14.7 dB over the
+    input at 14.7, the broken one 10.8; at least 13 is asked). Guard both."""
     from noise2noise.denoiser import Denoiser
 
     clean = cv2.imread(str(DATA / "test" / "Kodak24" / "kodim03.png"))[:256, :384]
-    noisy = np.clip(clean + np.random.default_rng(0).normal(0, 3, clean.shape), 0, 255).astype(np.uint8)
+    noisy = np.clip(clean + np.random.default_rng(0).normal(0, sigma, clean.shape), 0, 255).astype(np.uint8)
     out = Denoiser.from_weights(model=name, backend="torch", precision="fp32")(noisy)
-    assert psnr(out, clean) > psnr(noisy, clean) - 1.0
-
-
-@pytest.mark.shared("data/test/Kodak24/kodim03.png")
-@pytest.mark.parametrize("name", list(REGISTRY))
-def test_heavy_noise_is_still_denoised(name):
-    """A CPU continuation validated only at sigma 25 kept sigma 3 and 25 but fell from 28.4 to 21.8 dB
-    on Kodak24 at sigma 50 (session 7; on this crop the shipped models give 28.7-29.5 from an input
-    at 14.7, the broken one 25.5): guard it."""
-    from noise2noise.denoiser import Denoiser
-
-    clean = cv2.imread(str(DATA / "test" / "Kodak24" / "kodim03.png"))[:256, :384]
-    noisy = np.clip(clean + np.random.default_rng(0).normal(0, 50, clean.shape), 0, 255).astype(np.uint8)
-    out = Denoiser.from_weights(model=name, backend="torch", precision="fp32")(noisy)
-    assert psnr(out, clean) > psnr(noisy, clean) + 13.0
+    assert psnr(out, clean) > psnr(noisy, clean) + gain

@@ -168,6 +168,14 @@ def parse_noise_mix(spec: str) -> list[tuple[NoiseConfig, float]]:
     return [(n, w / total) for n, w in parts]
 
 
+def draw_noise(mix: list[tuple[NoiseConfig, float]], rng) -> NoiseConfig:
+    """One noise of a ``parse_noise_mix`` mixture, drawn by weight from ``rng`` (numpy); a mixture
+    of one takes nothing from ``rng``."""
+    if len(mix) == 1:
+        return mix[0][0]
+    return mix[int(rng.choice(len(mix), p=[w for _, w in mix]))][0]
+
+
 # ---- training -----------------------------------------------------------------------------------
 
 

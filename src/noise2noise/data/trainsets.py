@@ -15,7 +15,7 @@ import torch
 from torch.utils.data import Dataset
 
 from .. import camera
-from ..config import TARGETS, NoiseConfig, check_choice
+from ..config import TARGETS, NoiseConfig, check_choice, draw_noise
 from ..images import ImageError, quantize, to_float
 from ..noise import add_noise, camera_params
 from .folders import load_rgb, pair_paths, scene_paths
@@ -95,11 +95,7 @@ class SyntheticPairs(Dataset):
         img = self.images[int(rng.integers(len(self.images)))]
         (clean,) = random_crop([img], self.crop, rng)
         clean = to_float(clean)
-        noise = (
-            self.mix[0][0]
-            if len(self.mix) == 1
-            else self.mix[int(rng.choice(len(self.mix), p=[w for _, w in self.mix]))][0]
-        )
+        noise = draw_noise(self.mix, rng)
         if noise.kind == "camera":  # one camera for both: the same scene, shot twice
             params = camera_params(noise, rng)
             inp, mask = camera.apply(clean, params, rng), None

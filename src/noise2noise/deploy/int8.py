@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import parse_noise_mix
+from ..config import draw_noise, parse_noise_mix
 from ..noise import add_noise
 from .convert import save_ir
 
@@ -21,7 +21,6 @@ def calibration_batches(
     clean RGB float images with the model's noise (a range is sampled per image, as in training; for
     a mixture such as ``camera@0.6,gaussian:0-50@0.4``, one of its noises per image by weight)."""
     mix = parse_noise_mix(noise)
-    kinds, weights = [n for n, _ in mix], np.array([w for _, w in mix])
     out, clean = [], []
     for i, img in enumerate(images[:count]):
         h, w = img.shape[:2]
@@ -31,8 +30,7 @@ def calibration_batches(
         y, x = (h - s) // 2, (w - s) // 2
         crop = img[y : y + s, x : x + s]
         rng = np.random.default_rng(seed * 1_000_000 + i)
-        cfg = kinds[rng.choice(len(kinds), p=weights)] if len(kinds) > 1 else kinds[0]
-        noisy, _ = add_noise(crop, cfg, rng)
+        noisy, _ = add_noise(crop, draw_noise(mix, rng), rng)
         out.append(np.ascontiguousarray(noisy.transpose(2, 0, 1)[None], np.float32))
         clean.append(np.ascontiguousarray(crop.transpose(2, 0, 1)[None], np.float32))
     if not out:
