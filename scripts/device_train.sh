@@ -40,7 +40,7 @@ COMPILE=$([ "$DEVICE" = cpu ] && echo "" || echo "--compile")
 W=src/noise2noise/weights
 
 args() {  # the options of run $1 (the same for its first steps and its resumption)
-  local name=$1 target noise prec=fp32 workers=0 val=gaussian:25
+  local name=$1 target noise prec=fp32 workers=0 val=gaussian:5,gaussian:25,gaussian:50
   target=$([ "${name:0:3}" = n2n ] && echo noisy || echo clean)
   case $name in
     *camera*) noise="camera@0.6,gaussian:0-50@0.4" workers=$CAM_WORKERS val=camera ;;

@@ -1,5 +1,6 @@
 """Training behaviour: it learns, it resumes after kill -9, and DDP ranks agree."""
 
+import csv
 import json
 import os
 import signal
@@ -280,3 +281,48 @@ def test_training_from_single_noisy_images_raises_psnr(tmp_path):
     kw = dict(noise="none", target="self", iterations=300, batch=4, crop=64, lr=1e-3, val_every=300)
     s = tiny_run(tmp_path, data=[str(noisy)], val=[str(val)], ckpt_every=300, **kw)
     assert s["best_val_psnr"] > s["noisy_val_psnr"] + 3, s
+
+
+def test_validation_at_several_noise_levels(tmp_path):
+    """--val-noise A,B: each level is scored on its own, the kept best is their mean, and the log
+    says each level, so a break at one noise level cannot hide behind the others."""
+    from noise2noise.config import NoiseConfig, parse_noise_list
+    from noise2noise.training import Validator
+
+    paths = sorted(make_images(tmp_path / "val", 2).iterdir())
+    both = Validator(paths, parse_noise_list("gaussian:5,gaussian:50"))
+    alone = Validator(paths, NoiseConfig.parse("gaussian:5"))
+    assert [str(n) for n in both.noises] == ["gaussian:5", "gaussian:50"] and len(both.items) == 4
+    assert np.array_equal(both.items[0][1], alone.items[0][1])  # the first level keeps its seeds
+    identity = torch.nn.Identity()
+    mean = both(identity)
+    assert set(both.levels) == {"gaussian:5", "gaussian:50"}
+    assert both.levels["gaussian:5"] == pytest.approx(alone(identity))
+    assert both.levels["gaussian:5"] > both.levels["gaussian:50"] + 15  # the identity "breaks" at 50
+    assert mean == pytest.approx((both.levels["gaussian:5"] + both.levels["gaussian:50"]) / 2)
+    with pytest.raises(ValueError, match="twice"):
+        TrainConfig(val_noise="gaussian:25,gaussian:25")
+    with pytest.raises(ValueError, match="gaussian"):
+        TrainConfig(val_noise="gaussian:25,gaussian:500")
+
+    data = make_images(tmp_path / "train", 2)
+    s = tiny_run(
+        tmp_path, data=[str(data)], val=[str(tmp_path / "val")], val_noise="gaussian:5,gaussian:50",
+        iterations=2, batch=1, crop=32, val_every=2, ckpt_every=2,
+    )  # fmt: skip
+    rows = list(csv.DictReader(open(tmp_path / "run" / "log.csv")))
+    levels = dict(item.split("=") for item in rows[-1]["val_levels"].split())
+    assert set(levels) == {"gaussian:5", "gaussian:50"}
+    assert float(rows[-1]["val_psnr"]) == pytest.approx(np.mean([float(v) for v in levels.values()]), abs=1e-3)
+    assert s["best_val_psnr"] == pytest.approx(float(rows[-1]["val_psnr"]), abs=1e-3)
+
+
+def test_a_log_begun_by_an_older_version_keeps_its_columns(tmp_path):
+    from noise2noise.runfolder import RunFolder
+
+    run = RunFolder(tmp_path / "run")
+    old = "step,loss,val_psnr,lr,elapsed_s,img_per_s\n1,0.1,nan,0.001,1.0,5.0\n"
+    (tmp_path / "run" / "log.csv").write_text(old)
+    run.log({"step": 2, "loss": "0.1", "val_psnr": "30.0", "lr": "0.001", "elapsed_s": "2.0", "img_per_s": "5.0"})
+    rows = list(csv.reader(open(tmp_path / "run" / "log.csv")))
+    assert rows[0] == old.splitlines()[0].split(",") and rows[-1] == ["2", "0.1", "30.0", "0.001", "2.0", "5.0"]

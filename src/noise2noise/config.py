@@ -168,6 +168,15 @@ def parse_noise_mix(spec: str) -> list[tuple[NoiseConfig, float]]:
     return [(n, w / total) for n, w in parts]
 
 
+def parse_noise_list(spec: str) -> list[NoiseConfig]:
+    """``KIND:V,KIND:V,...``: noises scored one by one (e.g. validation at several levels,
+    ``gaussian:5,gaussian:25,gaussian:50``); a single spec is a list of one."""
+    noises = [NoiseConfig.parse(item) for item in spec.split(",")]
+    if len({str(n) for n in noises}) != len(noises):
+        raise ValueError(f"the same noise is listed twice in {spec!r}")
+    return noises
+
+
 def draw_noise(mix: list[tuple[NoiseConfig, float]], rng) -> NoiseConfig:
     """One noise of a ``parse_noise_mix`` mixture, drawn by weight from ``rng`` (numpy); a mixture
     of one takes nothing from ``rng``."""
@@ -210,7 +219,11 @@ class TrainConfig:
     )
     val: list[str] | None = option(None, "validation folders (default: held-out training images)", nargs="+")
     val_count: int = option(8, "held-out training images for validation when --val is not given")
-    val_noise: str = option("gaussian:25", "noise of the validation images")
+    val_noise: str = option(
+        "gaussian:25",
+        "noise of the validation images; several, comma-separated (gaussian:5,gaussian:25,gaussian:50), are each "
+        "scored and the run keeps the weights best on their mean, so a break at one level is not hidden by the others",
+    )
     val_every: int = option(500, "validate every N steps")
     ckpt_every: int = option(250, "checkpoint (resumable state + latest.safetensors) every N steps")
     keep_every: int = option(
@@ -266,7 +279,7 @@ class TrainConfig:
             raise ValueError(
                 f"--target self needs a crop that is a multiple of 64 x pd = {64 * self.pd}, got {self.crop}"
             )
-        parse_noise_mix(self.noise), NoiseConfig.parse(self.val_noise)
+        parse_noise_mix(self.noise), parse_noise_list(self.val_noise)
 
     def to_dict(self) -> dict:
         return asdict(self)

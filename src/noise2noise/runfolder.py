@@ -24,7 +24,7 @@ from .config import ModelConfig
 from .reports import dumps
 from .weights import save_weights
 
-LOG_COLUMNS = ("step", "loss", "val_psnr", "lr", "elapsed_s", "img_per_s")
+LOG_COLUMNS = ("step", "loss", "val_psnr", "lr", "elapsed_s", "img_per_s", "val_levels")
 
 
 class RunFolder:
@@ -96,13 +96,17 @@ class RunFolder:
         save_weights(self.root / "best.safetensors", model, mcfg, meta)
 
     def log(self, row: dict) -> None:
-        """Append one row to ``log.csv`` (the header first in a new file)."""
-        new = not self.log_path.exists()
+        """Append one row to ``log.csv`` (the header first in a new file; a log begun by an older
+        version keeps its own columns). ``val_levels`` (several validation noises) may be absent."""
+        columns = LOG_COLUMNS
+        if self.log_path.exists():
+            with open(self.log_path, newline="") as f:
+                columns = tuple(next(csv.reader(f), LOG_COLUMNS))
         with open(self.log_path, "a", newline="") as f:
             w = csv.writer(f)
-            if new:
-                w.writerow(LOG_COLUMNS)
-            w.writerow([row[k] for k in LOG_COLUMNS])
+            if f.tell() == 0:
+                w.writerow(columns)
+            w.writerow([row.get(k, "") for k in columns])
 
     def plot(self) -> None:
         """``curve.png``: training loss and validation PSNR against the iteration."""
@@ -121,9 +125,18 @@ class RunFolder:
         fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
         ax[0].plot(step, [float(r["loss"]) for r in rows])
         ax[0].set(xlabel="iteration", ylabel="training loss", yscale="log", title="loss")
-        val = [(s, float(r["val_psnr"])) for s, r in zip(step, rows) if r["val_psnr"] not in ("", "nan")]
-        if val:
-            ax[1].plot(*zip(*val), marker="o")
+        val = [(s, r) for s, r in zip(step, rows) if r["val_psnr"] not in ("", "nan")]
+        levels = [dict(item.split("=") for item in (r.get("val_levels") or "").split()) for _, r in val]
+        if val and all(levels):  # one curve per validation noise, and their mean
+            for name in levels[-1]:
+                pts = [(s, float(lv[name])) for (s, _), lv in zip(val, levels) if name in lv]
+                ax[1].plot(*zip(*pts), marker="o", ms=3, label=name)
+            ax[1].plot(
+                [s for s, _ in val], [float(r["val_psnr"]) for _, r in val], "k--", lw=1, label="mean (kept best)"
+            )
+            ax[1].legend(fontsize=7)
+        elif val:
+            ax[1].plot([s for s, _ in val], [float(r["val_psnr"]) for _, r in val], marker="o")
         ax[1].set(xlabel="iteration", ylabel="PSNR (dB)", title="validation PSNR")
         for a in ax:
             a.grid(alpha=0.3)

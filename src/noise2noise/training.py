@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from .config import ModelConfig, NoiseConfig, TrainConfig, parse_noise_mix
+from .config import ModelConfig, NoiseConfig, TrainConfig, parse_noise_list, parse_noise_mix
 from .data import trainsets as D
 from .data.devicesets import DEVICE_NOISES, DeviceBatches
 from .data.folders import find_images, load_rgb
@@ -116,33 +116,39 @@ def build_dataset(cfg: TrainConfig, train_paths: list[Path]) -> Dataset:
 
 
 class Validator:
-    """Fixed-seed noisy copies of the validation images (at most 256x256 centre crops, for speed)."""
+    """Fixed-seed noisy copies of the validation images (at most 256x256 centre crops, for speed), at
+    each of ``noises``; the score is the mean over the noises of their mean PSNR, and ``levels`` holds
+    each noise's own mean after every call."""
 
-    def __init__(self, paths: list[Path], noise: NoiseConfig, size: int = 256) -> None:
-        self.items = []
+    def __init__(self, paths: list[Path], noises: NoiseConfig | list[NoiseConfig], size: int = 256) -> None:
+        self.noises = [noises] if isinstance(noises, NoiseConfig) else list(noises)
+        self.items = []  # (noise index, noisy CHW batch, clean HWC)
         for i, p in enumerate(paths):
             img = to_float(load_rgb(p))
             h, w = img.shape[:2]
             y0, x0 = max((h - size) // 2, 0), max((w - size) // 2, 0)
             clean = img[y0 : y0 + size, x0 : x0 + size]
-            noisy, _ = add_noise(clean, noise, np.random.default_rng(i))
-            self.items.append((noisy.transpose(2, 0, 1)[None].copy(), clean))
-        scores = [psnr(np.clip(n[0].transpose(1, 2, 0), 0, 1), c, 1.0) for n, c in self.items]
+            for k, noise in enumerate(self.noises):  # the first noise keeps the single-noise seeds
+                noisy, _ = add_noise(clean, noise, np.random.default_rng(i if k == 0 else [i, k]))
+                self.items.append((k, noisy.transpose(2, 0, 1)[None].copy(), clean))
+        scores = [psnr(np.clip(n[0].transpose(1, 2, 0), 0, 1), c, 1.0) for _, n, c in self.items]
         self.noisy_psnr = float(np.mean(scores)) if scores else float("nan")
+        self.levels: dict[str, float] = {}
 
     def __call__(self, model: torch.nn.Module, device: str = "cpu") -> float:
         """Mean PSNR (dB) of the model's 8-bit outputs; NaN without validation images."""
         if not self.items:
             return float("nan")
         model.eval()
-        scores = []
+        scores: list[list[float]] = [[] for _ in self.noises]
         with torch.inference_mode():
-            for noisy, clean in self.items:
+            for k, noisy, clean in self.items:
                 h, w = clean.shape[:2]
                 out = model(torch.from_numpy(pad(noisy)).to(device)).float().cpu().numpy()[0, :, :h, :w]
-                scores.append(psnr(quantize(out.transpose(1, 2, 0)), clean, 1.0))
+                scores[k].append(psnr(quantize(out.transpose(1, 2, 0)), clean, 1.0))
         model.train()
-        return float(np.mean(scores))
+        self.levels = {str(n): float(np.mean(s)) for n, s in zip(self.noises, scores)}
+        return float(np.mean(list(self.levels.values())))
 
 
 # ---- the run --------------------------------------------------------------------------------------
@@ -275,6 +281,8 @@ def _report(run: RunFolder, cfg: TrainConfig, model, ema, opt, mcfg, st: _State,
     _checkpoint(run, cfg, model, ema, opt, mcfg, st)
     mean_loss = float(torch.stack(losses).mean())
     row = {"step": st.step, "loss": f"{mean_loss:.6g}", "val_psnr": f"{vp:.4f}", "img_per_s": f"{rate:.1f}"}
+    if validator and len(validator.noises) > 1:
+        row["val_levels"] = " ".join(f"{k}={v:.4f}" for k, v in validator.levels.items())
     run.log({**row, "lr": f"{learning_rate(cfg, st.step):.3g}", "elapsed_s": f"{st.elapsed:.1f}"})
     if bar:
         bar.set_postfix(loss=f"{mean_loss:.4g}", val_psnr=f"{vp:.2f}" if vp == vp else "-", img_s=f"{rate:.0f}")
@@ -294,7 +302,7 @@ def train(cfg: TrainConfig | None = None, *, progress: bool = True, **overrides)
     st.saved = st.step
     if rank == 0:
         run.write_config({**cfg.to_dict(), "world_size": world, "bf16": use_bf16}, st.step)
-    validator = Validator(val_paths, NoiseConfig.parse(cfg.val_noise)) if rank == 0 else None
+    validator = Validator(val_paths, parse_noise_list(cfg.val_noise)) if rank == 0 else None
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     net = torch.compile(net) if cfg.compile else net
     bar = _progress_bar(cfg, st.step) if progress and rank == 0 else None
