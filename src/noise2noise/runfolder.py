@@ -27,6 +27,16 @@ from .weights import save_weights
 LOG_COLUMNS = ("step", "loss", "val_psnr", "lr", "elapsed_s", "img_per_s", "val_levels")
 
 
+def levels_cell(levels: dict[str, float]) -> str:
+    """The ``val_levels`` cell of a log row: ``gaussian:5=39.4660 gaussian:50=27.5450``."""
+    return " ".join(f"{k}={v:.4f}" for k, v in levels.items())
+
+
+def parse_levels(cell: str | None) -> dict[str, float]:
+    """A ``val_levels`` cell back to ``{noise: PSNR}`` (empty when the row has none)."""
+    return {k: float(v) for k, v in (item.split("=") for item in (cell or "").split())}
+
+
 class RunFolder:
     """The files of one run (written by rank 0 only; other ranks only read the state)."""
 
@@ -126,17 +136,16 @@ class RunFolder:
         ax[0].plot(step, [float(r["loss"]) for r in rows])
         ax[0].set(xlabel="iteration", ylabel="training loss", yscale="log", title="loss")
         val = [(s, r) for s, r in zip(step, rows) if r["val_psnr"] not in ("", "nan")]
-        levels = [dict(item.split("=") for item in (r.get("val_levels") or "").split()) for _, r in val]
+        xs, mean = [s for s, _ in val], [float(r["val_psnr"]) for _, r in val]
+        levels = [parse_levels(r.get("val_levels")) for _, r in val]
         if val and all(levels):  # one curve per validation noise, and their mean
             for name in levels[-1]:
-                pts = [(s, float(lv[name])) for (s, _), lv in zip(val, levels) if name in lv]
+                pts = [(s, lv[name]) for s, lv in zip(xs, levels) if name in lv]
                 ax[1].plot(*zip(*pts), marker="o", ms=3, label=name)
-            ax[1].plot(
-                [s for s, _ in val], [float(r["val_psnr"]) for _, r in val], "k--", lw=1, label="mean (kept best)"
-            )
+            ax[1].plot(xs, mean, "k--", lw=1, label="mean (kept best)")
             ax[1].legend(fontsize=7)
         elif val:
-            ax[1].plot([s for s, _ in val], [float(r["val_psnr"]) for _, r in val], marker="o")
+            ax[1].plot(xs, mean, marker="o")
         ax[1].set(xlabel="iteration", ylabel="PSNR (dB)", title="validation PSNR")
         for a in ax:
             a.grid(alpha=0.3)

@@ -34,7 +34,7 @@ from .losses import loss_fn
 from .metrics import psnr
 from .model import build_model
 from .noise import add_noise
-from .runfolder import RunFolder
+from .runfolder import RunFolder, levels_cell
 from .selfsup import ne2ne_loss
 from .weights import load_weights
 
@@ -282,7 +282,7 @@ def _report(run: RunFolder, cfg: TrainConfig, model, ema, opt, mcfg, st: _State,
     mean_loss = float(torch.stack(losses).mean())
     row = {"step": st.step, "loss": f"{mean_loss:.6g}", "val_psnr": f"{vp:.4f}", "img_per_s": f"{rate:.1f}"}
     if validator and len(validator.noises) > 1:
-        row["val_levels"] = " ".join(f"{k}={v:.4f}" for k, v in validator.levels.items())
+        row["val_levels"] = levels_cell(validator.levels)
     run.log({**row, "lr": f"{learning_rate(cfg, st.step):.3g}", "elapsed_s": f"{st.elapsed:.1f}"})
     if bar:
         bar.set_postfix(loss=f"{mean_loss:.4g}", val_psnr=f"{vp:.2f}" if vp == vp else "-", img_s=f"{rate:.0f}")
