@@ -68,3 +68,30 @@ def test_the_held_out_check_keeps_the_original_unless_adapting_helps(noisy_dir, 
     better = adapt(ck, paths, steps=30, lr=1e-3, crop=64, progress=False)
     info = better.meta["adapted"]
     assert info["held_out_score_after"] < info["held_out_score_before"] and not info["kept"]
+
+
+def test_auto_pixel_shuffle_follows_the_noise_correlation(tmp_path, tiny_weights):
+    from noise2noise.adapt import adapt
+    from noise2noise.weights import load_checkpoint
+
+    ck = load_checkpoint(str(tiny_weights))
+    for p in ck.model.parameters():  # a net that removes everything: its residual is the image
+        torch.nn.init.zeros_(p)
+    rng = np.random.default_rng(0)
+    picked = {}
+    for kind in ("white", "camera-like"):
+        noise = rng.normal(0, 20, (257, 257, 3))
+        if kind != "white":  # neighbouring pixels share noise, as after demosaicing
+            noise = (noise[1:, 1:] + noise[:-1, 1:] + noise[1:, :-1] + noise[:-1, :-1]) / 2
+        f = tmp_path / f"{kind}.png"
+        cv2.imwrite(str(f), np.clip(128 + noise[:256, :256], 0, 255).astype(np.uint8))
+        picked[kind] = [
+            adapt(ck, [f], steps=1, crop=c, pd=pd, progress=False).meta["adapted"]
+            for c, pd in ((128, "auto"), (64, "auto"), (128, 1))
+        ]
+    white, camera = picked["white"], picked["camera-like"]
+    assert white[0]["residual_correlation"] < 0.05 < 0.4 < camera[0]["residual_correlation"]
+    assert [w["pd"] for w in white] == [1, 1, 1]
+    assert [c["pd"] for c in camera] == [2, 1, 1]  # a 64-pixel crop cannot take stride 2; an explicit stride wins
+    with pytest.raises(ValueError, match="stride"):
+        adapt(ck, [tmp_path / "white.png"], steps=1, pd=0, progress=False)

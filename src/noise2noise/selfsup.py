@@ -90,3 +90,16 @@ def masked_score(net: nn.Module, y: torch.Tensor, generator: torch.Generator, sp
     with torch.no_grad():
         out = net(torch.where(mask, around, y)).float()
     return float(((out - y)[..., mask] ** 2).mean())
+
+
+def residual_correlation(net: nn.Module, y: torch.Tensor, batch: int = 8) -> float:
+    """How spatially correlated the noise ``net`` removes from ``y`` is: the correlation between
+    horizontally and vertically adjacent pixels of the residual ``y - net(y)`` (each crop and channel
+    centred, pooled over the batch). Near 0 (slightly below) for pixel-independent noise, which a
+    denoiser leaves white; camera noise after demosaicing gives 0.2-0.8, which breaks the
+    sub-sampler's assumption that neighbouring pixels carry independent noise."""
+    with torch.no_grad():
+        r = torch.cat([y[i : i + batch] - net(y[i : i + batch]).float() for i in range(0, len(y), batch)])
+    r = r - r.mean(dim=(2, 3), keepdim=True)
+    across = (r[..., :, 1:] * r[..., :, :-1]).mean() + (r[..., 1:, :] * r[..., :-1, :]).mean()
+    return float(across / 2 / (r * r).mean().clamp_min(1e-12))

@@ -71,9 +71,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--adapt-pd",
-        type=int,
-        default=1,
-        help="pixel-shuffle stride for correlated real noise, 1 = off (default: %(default)s)",
+        type=_stride,
+        default="auto",
+        help="pixel-shuffle stride for correlated real noise, 1 = off; auto: 2 when the noise the model "
+        "removes is correlated between neighbouring pixels (camera noise), else 1 (default: %(default)s)",
     )
     g.add_argument(
         "--seed", type=int, default=0, help="seed of the adaptation's crops and sub-sampling (default: %(default)s)"
@@ -84,6 +85,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="use the adapted model even when the held-out self-supervised check finds it no better",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _stride(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        v = int(text)
+    except ValueError:
+        v = 0
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a stride >= 1, got {text!r}")
+    return v
 
 
 def _adapted(args: argparse.Namespace, jobs, tmp: str) -> None:
