@@ -1,7 +1,7 @@
 """What `n2n denoise --adapt` gains: PSNR of a model before and after adapting it to a set's noisy
 images (no clean image is used for the adaptation; the clean ones only score the result).
 
-    python benchmarks/adapt_gain.py --set ../shared/data/pairs/PolyU --steps 200 [--lr 1e-4] [--pd 1]
+    python benchmarks/adapt_gain.py --set ../shared/data/pairs/PolyU --steps 200 [--lr 1e-4] [--pd auto|1|2]
     python benchmarks/adapt_gain.py --set ../shared/data/test/Kodak24 --noise gaussian:25 --steps 200
 
 A clean set gets its noise as `n2n eval --protocol uint8` makes it (the same seeds), written to 8-bit
@@ -21,7 +21,7 @@ from noise2noise.data.evalsets import open_evalset
 from noise2noise.evaluation import noisy_inputs
 from noise2noise.images import Image, to_uint8, write_image
 from noise2noise.noise import NoiseConfig
-from noise2noise.weights import load_weights
+from noise2noise.weights import load_weights, resolve
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--set", required=True)
@@ -65,7 +65,10 @@ with tempfile.TemporaryDirectory() as d:
     )
     adapted = load_weights(weights).meta["adapted"]
     scores = {}
-    for label, w in (("base", model), ("adapted", ["--weights", str(weights)])):
+    # the base through its checkpoint too, so both go the same (float) way: a shipped model's default
+    # path may be its int8 file, which would show as a gain or loss that adapting did not make
+    base = ["--weights", str(resolve(model=a.model))]
+    for label, w in (("base", base), ("adapted", ["--weights", str(weights)])):
         noise = ["--noise", a.noise, "--protocol", "uint8"] if a.noise else []
         out = Path(d) / f"{label}.json"
         subprocess.run(
@@ -74,6 +77,7 @@ with tempfile.TemporaryDirectory() as d:
         s = json.loads(out.read_text())["summary"]
         scores[label] = {"psnr": round(s["psnr"], 3), "ssim": round(s["ssim"], 4)}
 row = {"set": a.set, "noise": a.noise or "real", "steps": a.steps, "lr": a.lr, "pd": a.pd, **scores}
+row["pd_used"], row["residual_correlation"] = adapted["pd"], round(adapted["residual_correlation"], 3)
 row["kept_original"] = adapted["kept"]  # the held-out check found the adapted model no better
 row["held_out"] = [round(adapted["held_out_score_before"], 7), round(adapted["held_out_score_after"], 7)]
 row["gain_db"] = round(scores["adapted"]["psnr"] - scores["base"]["psnr"], 3)

@@ -117,9 +117,10 @@ def adapt(
 
 
 HELD_OUT = 32  # crops kept apart to score the model before and after adapting
-# Residual correlation above which ``pd="auto"`` shuffles with stride 2. Measured with the shipped
-# n2n-gaussian on 256x256 crops of 12 images (docs/experiments.md): white noise (Gaussian sigma 10
-# and 25, Poisson) -0.09 to -0.01 per image, synthetic camera noise 0.24 to 0.46, PolyU 0.35 to 0.81.
+# Residual correlation above which ``pd="auto"`` shuffles with stride 2, midway between what the
+# shipped n2n-gaussian and n2n-photo leave on 256x256 crops of 12 images each
+# (``benchmarks/noise_correlation.py``, docs/results/noise-correlation.jsonl): white noise (Gaussian
+# sigma 5-50, Poisson) -0.11 to 0.01 per image; synthetic camera noise 0.24 to 0.71; PolyU 0.39 to 0.81.
 PD_CORRELATION = 0.12
 
 
