@@ -5,8 +5,10 @@ images (no clean image is used for the adaptation; the clean ones only score the
     python benchmarks/adapt_gain.py --set ../shared/data/test/Kodak24 --noise gaussian:25 --steps 200
 
 A clean set gets its noise as `n2n eval --protocol uint8` makes it (the same seeds), written to 8-bit
-files that are then adapted on. Prints one JSON line (base and adapted PSNR/SSIM, whether the held-out
-check kept the original, and its scores before/after; `--force` adapts regardless)."""
+files that are then adapted on. Both models are scored with `--precision fp32`. Prints one JSON
+line (base and adapted PSNR/SSIM, the stride `--adapt-pd auto` chose and the residual correlation it
+chose by, whether the held-out check kept the original, and its scores before/after; `--force`
+adapts regardless)."""
 
 import argparse
 import json
@@ -21,7 +23,7 @@ from noise2noise.data.evalsets import open_evalset
 from noise2noise.evaluation import noisy_inputs
 from noise2noise.images import Image, to_uint8, write_image
 from noise2noise.noise import NoiseConfig
-from noise2noise.weights import load_weights, resolve
+from noise2noise.weights import load_weights
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--set", required=True)
@@ -65,14 +67,15 @@ with tempfile.TemporaryDirectory() as d:
     )
     adapted = load_weights(weights).meta["adapted"]
     scores = {}
-    # the base through its checkpoint too, so both go the same (float) way: a shipped model's default
-    # path may be its int8 file, which would show as a gain or loss that adapting did not make
-    base = ["--weights", str(resolve(model=a.model))]
-    for label, w in (("base", base), ("adapted", ["--weights", str(weights)])):
+    # both scored on the exact float path: by default a shipped model may run its int8 file and the
+    # adapted one bf16, which would show as a gain or loss that adapting did not make
+    for label, w in (("base", model), ("adapted", ["--weights", str(weights)])):
         noise = ["--noise", a.noise, "--protocol", "uint8"] if a.noise else []
         out = Path(d) / f"{label}.json"
         subprocess.run(
-            [*n2n, "eval", a.set, *w, *noise, "--quiet", "--json", str(out)], check=True, capture_output=True
+            [*n2n, "eval", a.set, *w, *noise, "--precision", "fp32", "--quiet", "--json", str(out)],
+            check=True,
+            capture_output=True,
         )
         s = json.loads(out.read_text())["summary"]
         scores[label] = {"psnr": round(s["psnr"], 3), "ssim": round(s["ssim"], 4)}
