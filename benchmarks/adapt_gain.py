@@ -34,13 +34,16 @@ ap.add_argument("--pd", default="auto", help="--adapt-pd: a stride or auto")
 ap.add_argument("--seed", type=int, default=0)
 ap.add_argument("--model")
 ap.add_argument("--force", action="store_true", help="--adapt-force: the adapted model even where the check says no")
+ap.add_argument(
+    "--keep-noisy", metavar="DIR", help="a clean set: write its noisy 8-bit files here (kept) instead of a temp folder"
+)
 a = ap.parse_args()
 n2n = [sys.executable, "-m", "noise2noise.cli"]
 with tempfile.TemporaryDirectory() as d:
     noisy_dir = Path(a.set) / "noisy"
     if a.noise:  # a clean set: the eval's 8-bit noisy images, as files
-        noisy_dir = Path(d) / "noisy"
-        noisy_dir.mkdir()
+        noisy_dir = Path(a.keep_noisy or Path(d) / "noisy")
+        noisy_dir.mkdir(parents=True, exist_ok=True)
         es, cfg = open_evalset(a.set, real=False), NoiseConfig.parse(a.noise)
         for i, (name, clean, _) in enumerate(es):
             x = noisy_inputs(clean, None, cfg, "uint8", i, 0)
