@@ -6,7 +6,10 @@
 Two random 128x128 crops from each of the first 16 images (seed 5). Checks: the masked score
 (`selfsup.masked_score`, one hidden pixel per 4x4 cell) after pixel-shuffle stride 2 (what `--adapt`
 uses with stride 2) and at full resolution; and a k x k hole (k = 3, 5, 7) around one scored pixel
-per cell, filled with the mean of the ring just outside it, scored at its centre. Prints one JSON line:
+per cell, filled with the mean of the ring just outside it, scored at its centre; and re-noised
+pseudo-pairs: one model's output as the pseudo-clean image, its residual shifted by (37, 53) pixels
+(same correlation, away from its signal) added back, scored by the error to that pseudo-clean image
+(`renoise_from_base`, `renoise_from_adapted`). Prints one JSON line:
 each check's score for both models and the relative change (negative: the check prefers the adapted
 model). Compare with the PSNR change `benchmarks/adapt_gain.py` measures with clean images."""
 
@@ -69,10 +72,20 @@ for f in sorted(glob.glob(a.noisy + "/*"))[:16]:
         y0, x0 = rng.integers(0, h - 128), rng.integers(0, w - 128)
         crops.append(im[y0 : y0 + 128, x0 : x0 + 128])
 y = torch.from_numpy(np.stack(crops).transpose(0, 3, 1, 2).copy())
+
+
+def renoise(net: torch.nn.Module, source: torch.nn.Module) -> float:
+    clean = batched(source, y)
+    noisy = clean + torch.roll(y - clean, (37, 53), (2, 3))
+    return float(((batched(net, noisy) - clean) ** 2).mean())
+
+
 checks = {
     "masked_pd2": lambda net: masked(net, pixel_shuffle_down(y, 2)),
     "masked_full": lambda net: masked(net, y),
     **{f"hole{k}": (lambda net, k=k, s=s: hole_score(net, y, k, s)) for k, s in ((3, 8), (5, 8), (7, 16))},
+    "renoise_from_base": lambda net: renoise(net, models["base"]),
+    "renoise_from_adapted": lambda net: renoise(net, models["adapted"]),
 }
 row = {}
 for name, check in checks.items():
