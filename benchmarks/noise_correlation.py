@@ -22,12 +22,6 @@ from noise2noise.noise import add_noise
 from noise2noise.selfsup import residual_correlation
 from noise2noise.weights import load_weights, resolve
 
-
-class _Zero(torch.nn.Module):
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.zeros_like(x)
-
-
 ap = argparse.ArgumentParser()
 ap.add_argument("--set", required=True)
 ap.add_argument("--noise", help="for a clean set: the noise to add (8-bit after it)")
@@ -51,7 +45,9 @@ for i, (_name, clean, noisy) in enumerate(es):
     y = torch.from_numpy(np.ascontiguousarray(noisy.transpose(2, 0, 1)))[None]
     residual.append(residual_correlation(net, y))
     true.append(
-        residual_correlation(_Zero(), y - torch.from_numpy(np.ascontiguousarray(clean.transpose(2, 0, 1)))[None])
+        residual_correlation(
+            torch.zeros_like, y - torch.from_numpy(np.ascontiguousarray(clean.transpose(2, 0, 1)))[None]
+        )
     )
 
 

@@ -78,7 +78,7 @@ def adapt(
     pool, held = crops[order[HELD_OUT:]], _channels(crops[order[:HELD_OUT]], ckpt.config.in_channels)
     correlation = residual_correlation(ckpt.model.eval(), held)
     if pd == "auto":  # stride 2 only for correlated noise, and only where the crop allows it
-        pd = 2 if correlation > PD_CORRELATION and crop % 128 == 0 else 1
+        pd = 2 if correlation > PD_CORRELATION and crop % (64 * 2) == 0 else 1
     model = copy.deepcopy(ckpt.model).float().train()
     opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.99), eps=1e-8)
     from tqdm import tqdm
