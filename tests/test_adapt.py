@@ -95,3 +95,19 @@ def test_auto_pixel_shuffle_follows_the_noise_correlation(tmp_path, tiny_weights
     assert [c["pd"] for c in camera] == [2, 1, 1]  # a 64-pixel crop cannot take stride 2; an explicit stride wins
     with pytest.raises(ValueError, match="stride"):
         adapt(ck, [tmp_path / "white.png"], steps=1, pd=0, progress=False)
+
+
+def test_when_the_check_keeps_the_original_the_usual_path_denoises(tmp_path, photo, capsys):
+    """A kept original denoises exactly as without --adapt (for a shipped model: its int8 file, not a float copy)."""
+    d = tmp_path / "in"
+    d.mkdir()
+    rng = np.random.default_rng(1)
+    img = np.tile(photo, (5, 5, 1)).astype(np.float32)[:128, :160] + rng.normal(0, 20, (128, 160, 3))
+    cv2.imwrite(str(d / "a.png"), np.clip(img, 0, 255).astype(np.uint8))
+    plain = ["denoise", str(d), "-o", str(tmp_path / "plain"), "--quiet"]
+    assert main(plain) == 0, capsys.readouterr().err
+    kept = ["denoise", str(d), "-o", str(tmp_path / "kept"), "--adapt", "2", "--adapt-lr", "0"]
+    assert main(kept + ["--save-adapted", str(tmp_path / "k.safetensors")]) == 0
+    assert "kept the original" in capsys.readouterr().err
+    assert (tmp_path / "plain" / "a.png").read_bytes() == (tmp_path / "kept" / "a.png").read_bytes()
+    assert (tmp_path / "k.safetensors").stat().st_size > 0

@@ -56,3 +56,24 @@ def test_the_residual_correlation_tells_white_noise_from_correlated_noise():
     assert abs(residual_correlation(torch.zeros_like, white)) < 0.03
     assert abs(residual_correlation(torch.zeros_like, blurred) - 0.5) < 0.05  # a 2x2 box's lag-1 correlation is 1/2
     assert abs(residual_correlation(torch.nn.Identity(), white + 1.0)) < 1e-6  # nothing removed: no noise seen
+
+
+def test_the_swapped_pair_trains_both_directions_with_the_negated_gap():
+    from noise2noise.selfsup import ne2ne_loss
+
+    y = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(2))
+    blur = torch.nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)  # f(g1(y)) != g1(f(y))
+    i1, i2 = neighbour_indices(2, 64, 64, torch.Generator().manual_seed(3))
+    g1, g2 = subsample(y, i1), subsample(y, i2)
+    gap = subsample(blur(y), i1) - subsample(blur(y), i2)
+    forward = ((blur(g1) - g2) ** 2).mean() + 2.0 * ((blur(g1) - g2 - gap) ** 2).mean()
+    backward = ((blur(g2) - g1) ** 2).mean() + 2.0 * ((blur(g2) - g1 + gap) ** 2).mean()
+    both = ne2ne_loss(blur, y, torch.Generator().manual_seed(3), gamma=2.0, swap=True)
+    assert torch.allclose(both, (forward + backward) / 2)
+    one = ne2ne_loss(blur, y, torch.Generator().manual_seed(3), gamma=2.0)
+    assert torch.allclose(one, forward) and not torch.allclose(one, both)
+    identity = torch.nn.Identity()
+    assert torch.allclose(  # the regulariser still vanishes for the identity
+        ne2ne_loss(identity, y, torch.Generator().manual_seed(3), gamma=2.0, swap=True),
+        ne2ne_loss(identity, y, torch.Generator().manual_seed(3), gamma=0.0, swap=True),
+    )

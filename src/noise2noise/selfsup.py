@@ -55,21 +55,25 @@ def pixel_shuffle_down(x: torch.Tensor, stride: int) -> torch.Tensor:
 
 
 def ne2ne_loss(
-    net: nn.Module, y: torch.Tensor, generator: torch.Generator, gamma: float, pd_stride: int = 1
+    net: nn.Module, y: torch.Tensor, generator: torch.Generator, gamma: float, pd_stride: int = 1, swap: bool = False
 ) -> torch.Tensor:
     """The Neighbor2Neighbor loss of ``net`` on the noisy batch ``y`` (sides divisible by 64 * pd_stride
-    keep the sub-images a multiple of 32)."""
+    keep the sub-images a multiple of 32). ``swap`` also trains the swapped pair (``g2(y)`` -> ``g1(y)``,
+    whose gap is the negated one) in the same step: twice the sub-images for one full-size forward."""
     y = pixel_shuffle_down(y, pd_stride)
     n, _, h, w = y.shape
     i1, i2 = neighbour_indices(n, h, w, generator)
     g1, g2 = subsample(y, i1), subsample(y, i2)
-    out = net(g1).float()
-    loss = ((out - g2) ** 2).mean()
+    inp, tgt = (torch.cat([g1, g2]), torch.cat([g2, g1])) if swap else (g1, g2)
+    out = net(inp).float()
+    loss = ((out - tgt) ** 2).mean()
     if gamma:
         with torch.no_grad():
             full = net(y).float()
         gap = subsample(full, i1) - subsample(full, i2)
-        loss = loss + gamma * ((out - g2 - gap) ** 2).mean()
+        if swap:
+            gap = torch.cat([gap, -gap])
+        loss = loss + gamma * ((out - tgt - gap) ** 2).mean()
     return loss
 
 

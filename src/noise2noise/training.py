@@ -195,7 +195,7 @@ def _loss(net, inp, tgt, mask, cfg: TrainConfig, step: int, rank: int) -> torch.
     progress = step / cfg.iterations
     if cfg.target == "self":  # sub-sampling drawn from (seed, step, rank): a resumed run draws the same
         g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step * 97 + rank)
-        return ne2ne_loss(net, inp, g, cfg.gamma * progress, cfg.pd)
+        return ne2ne_loss(net, inp, g, cfg.gamma * progress, cfg.pd, cfg.ne2ne_swap)
     return loss_fn(cfg.loss, net(inp).float(), tgt, mask, progress)
 
 

@@ -115,8 +115,13 @@ def _adapted(args: argparse.Namespace, jobs, tmp: str) -> None:
         progress=not args.quiet,
         force=args.adapt_force,
     )
+    if args.save_adapted:
+        save_weights(args.save_adapted, adapted.model, adapted.config, adapted.meta)
+    if adapted.meta["adapted"]["kept"]:  # the original model: its usual path (the shipped int8 file, say)
+        return
     dest = args.save_adapted or str(Path(tmp) / "adapted.safetensors")
-    save_weights(dest, adapted.model, adapted.config, adapted.meta)
+    if not args.save_adapted:
+        save_weights(dest, adapted.model, adapted.config, adapted.meta)
     args.weights, args.model, args.arch = dest, None, None
 
 
