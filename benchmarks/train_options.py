@@ -31,6 +31,14 @@ VARIANTS = {
     "same pixels as 1 x 256x256": (["--precision", "auto", "--batch", "1", "--crop", "256"], 1, 1),
     "1 run x 2 threads": (["--precision", "auto"], 2, 1),
     "2 runs x 1 thread": (["--precision", "auto"], 1, 2),
+    # the targets at the comparison runs' shape (docs/experiments.md: two runs side by side, one thread each)
+    "noisy targets, 8 x 128x128, 2 runs x 1 thread": (["--batch", "8", "--crop", "128", "--target", "noisy"], 1, 2),
+    "self (Ne2Ne), 8 x 128x128, 2 runs x 1 thread": (["--batch", "8", "--crop", "128", "--target", "self"], 1, 2),
+    "self + --ne2ne-swap, 8 x 128x128, 2 runs x 1 thread": (
+        ["--batch", "8", "--crop", "128", "--target", "self", "--ne2ne-swap"],
+        1,
+        2,
+    ),
 }
 BASE = ["--data", "../shared/data/train", "--noise", "gaussian:0-50", "--batch", "16", "--crop", "64"]
 BASE += ["--val-count", "1", "--val-every", "100000", "--ckpt-every", "100000", "--workers", "0", "--quiet"]
