@@ -246,7 +246,9 @@ class TrainConfig:
     max_minutes: float | None = option(None, "stop (with a checkpoint) after this wall time; resumable")
     gamma: float = option(2.0, "--target self: weight of Neighbor2Neighbor's regulariser, reached linearly by the end")
     ne2ne_swap: bool = option(
-        False, "--target self: also train each step's swapped sub-image pair (2x the sub-images, one full forward)"
+        False,
+        "--target self: also train each step's swapped sub-image pair (2x the sub-images, one full forward)",
+        both=True,
     )
     pd: int = option(
         1, "--target self: pixel-shuffle stride before sub-sampling (2+ for spatially correlated real noise)"

@@ -103,6 +103,10 @@ def add_fields(p: argparse.ArgumentParser, cls: type) -> None:
         flag = meta.pop("flag", None)
         short = meta.pop("short", None)
         default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        if f.type == "bool" and meta.pop("both", False):  # --name and --no-name
+            name = "--" + f.name.replace("_", "-")
+            p.add_argument(name, dest=f.name, action=argparse.BooleanOptionalAction, default=default, help=help_text)
+            continue
         if f.type == "bool":  # a switch: --name turns it on, or the metadata's flag turns the default off
             on = flag is None
             p.add_argument(
