@@ -103,16 +103,15 @@ def add_fields(p: argparse.ArgumentParser, cls: type) -> None:
         flag = meta.pop("flag", None)
         short = meta.pop("short", None)
         default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
-        if f.type == "bool" and meta.pop("both", False):  # --name and --no-name
-            name = "--" + f.name.replace("_", "-")
-            p.add_argument(name, dest=f.name, action=argparse.BooleanOptionalAction, default=default, help=help_text)
-            continue
         if f.type == "bool":  # a switch: --name turns it on, or the metadata's flag turns the default off
-            on = flag is None
+            on = flag is None  # metadata ``both``: --name and --no-name
+            action = (
+                argparse.BooleanOptionalAction if meta.pop("both", False) else "store_true" if on else "store_false"
+            )
             p.add_argument(
                 flag or "--" + f.name.replace("_", "-"),
                 dest=f.name,
-                action="store_true" if on else "store_false",
+                action=action,
                 default=default,
                 help=help_text if on else help_text + " off",
             )

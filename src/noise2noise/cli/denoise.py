@@ -115,14 +115,12 @@ def _adapted(args: argparse.Namespace, jobs, tmp: str) -> None:
         progress=not args.quiet,
         force=args.adapt_force,
     )
-    if args.save_adapted:
-        save_weights(args.save_adapted, adapted.model, adapted.config, adapted.meta)
-    if adapted.meta["adapted"]["kept"]:  # the original model: its usual path (the shipped int8 file, say)
-        return
+    kept = adapted.meta["adapted"]["kept"]  # the original model then denoises by its usual path (int8, say)
     dest = args.save_adapted or str(Path(tmp) / "adapted.safetensors")
-    if not args.save_adapted:
+    if args.save_adapted or not kept:
         save_weights(dest, adapted.model, adapted.config, adapted.meta)
-    args.weights, args.model, args.arch = dest, None, None
+    if not kept:
+        args.weights, args.model, args.arch = dest, None, None
 
 
 def run(args: argparse.Namespace) -> int:
