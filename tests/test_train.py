@@ -317,6 +317,37 @@ def test_validation_at_several_noise_levels(tmp_path):
     assert s["best_val_psnr"] == pytest.approx(float(rows[-1]["val_psnr"]), abs=1e-3)
 
 
+def test_clip_grad_bounds_the_step_and_the_log_records_the_norm(tmp_path):
+    """--clip-grad N: the gradient Adam sees has total norm N at most; the norm before clipping is what
+    _step returns and what log.csv records (mean and max over the steps of each row)."""
+    from noise2noise.model import ModelConfig, build_model
+    from noise2noise.training import _step
+
+    def grads_after(clip: float) -> tuple[float, float]:
+        torch.manual_seed(0)
+        net = build_model(ModelConfig("unet-compact"))
+        opt = torch.optim.Adam(net.parameters(), lr=0.0)
+        g = torch.Generator().manual_seed(1)
+        x, y = torch.rand(2, 3, 32, 32, generator=g), torch.rand(2, 3, 32, 32, generator=g)
+        cfg = TrainConfig(arch="unet-compact", clip_grad=clip, channels_last=False, precision="fp32")
+        _, norm = _step(net, opt, (x, y, torch.ones(2, 1, 32, 32)), cfg, 0, False)
+        seen = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in net.parameters()]))
+        return float(norm), float(seen)
+
+    before, seen = grads_after(0.0)
+    assert before == pytest.approx(seen, rel=1e-5) and before > 1e-2  # off: the norm is the gradient's
+    clipped_before, clipped = grads_after(1e-3)
+    assert clipped_before == pytest.approx(before, rel=1e-5) and clipped == pytest.approx(1e-3, rel=1e-3)
+    with pytest.raises(ValueError):
+        TrainConfig(clip_grad=-1.0)
+
+    data = make_images(tmp_path / "train", 2)
+    tiny_run(tmp_path, data=[str(data)], val=[str(data)], iterations=4, batch=1, crop=32, val_every=4, ckpt_every=2)
+    rows = list(csv.DictReader(open(tmp_path / "run" / "log.csv")))
+    assert [r["step"] for r in rows] == ["2", "4"]
+    assert all(0 < float(r["grad_norm"]) <= float(r["grad_norm_max"]) for r in rows)
+
+
 def test_a_log_begun_by_an_older_version_keeps_its_columns(tmp_path):
     from noise2noise.runfolder import RunFolder
 

@@ -212,6 +212,9 @@ class TrainConfig:
     batch: int = option(16, "crops per step (per process under torchrun)")
     crop: int = option(64, "crop size in pixels, a multiple of 32")
     lr: float = option(1e-3, "Adam learning rate (betas 0.9, 0.99; eps 1e-8: the paper's appendix A.1)")
+    clip_grad: float = option(
+        0.0, "clip the gradient's total norm at this value before each step (0 = off); log.csv logs the norm either way"
+    )
     rampdown: float = option(0.3, "last fraction of the run on the paper's cosine ramp-down")
     rampup: float = option(0.0, "first fraction of the run on a linear warm-up")
     input_quantize: float = option(
@@ -272,8 +275,8 @@ class TrainConfig:
         for k in ("iterations", "batch", "crop", "val_every", "ckpt_every"):
             if getattr(self, k) < 1:
                 raise ValueError(f"{k} must be >= 1")
-        if self.keep_every < 0:
-            raise ValueError("keep_every must be >= 0")
+        if self.keep_every < 0 or self.clip_grad < 0:
+            raise ValueError("keep_every and clip_grad must be >= 0")
         if not 0.0 <= self.ema < 1.0:
             raise ValueError(f"ema must be in [0, 1), got {self.ema}")
         if self.crop % 32:

@@ -24,7 +24,7 @@ from .config import ModelConfig
 from .reports import dumps
 from .weights import save_weights
 
-LOG_COLUMNS = ("step", "loss", "val_psnr", "lr", "elapsed_s", "img_per_s", "val_levels")
+LOG_COLUMNS = ("step", "loss", "val_psnr", "lr", "elapsed_s", "img_per_s", "val_levels", "grad_norm", "grad_norm_max")
 
 
 def levels_cell(levels: dict[str, float]) -> str:

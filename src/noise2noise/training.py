@@ -199,9 +199,12 @@ def _loss(net, inp, tgt, mask, cfg: TrainConfig, step: int, rank: int) -> torch.
     return loss_fn(cfg.loss, net(inp).float(), tgt, mask, progress)
 
 
-def _step(net, opt, batch, cfg: TrainConfig, step: int, use_bf16: bool, rank: int = 0) -> torch.Tensor:
-    """One optimisation step on ``batch`` = (input, target, mask); returns the loss, detached and left on
-    the device (reading it each step would make the CPU wait for a GPU every step)."""
+def _step(
+    net, opt, batch, cfg: TrainConfig, step: int, use_bf16: bool, rank: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One optimisation step on ``batch`` = (input, target, mask); returns the loss and the gradient's
+    total norm before any clipping, both detached and left on the device (reading them each step would
+    make the CPU wait for a GPU every step)."""
     fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
     inp, tgt, mask = (t.contiguous(memory_format=fmt).to(cfg.device) for t in batch)
     for g in opt.param_groups:
@@ -214,8 +217,10 @@ def _step(net, opt, batch, cfg: TrainConfig, step: int, use_bf16: bool, rank: in
     loss = _loss(forward, inp, tgt, mask, cfg, step, rank)
     opt.zero_grad(set_to_none=True)
     loss.backward()
+    params = [p for g in opt.param_groups for p in g["params"]]
+    norm = torch.nn.utils.clip_grad_norm_(params, cfg.clip_grad if cfg.clip_grad > 0 else math.inf)
     opt.step()
-    return loss.detach()
+    return loss.detach(), norm.detach()
 
 
 @dataclass
@@ -272,15 +277,18 @@ def _checkpoint(run: RunFolder, cfg: TrainConfig, model, ema, opt, mcfg: ModelCo
 
 def _report(run: RunFolder, cfg: TrainConfig, model, ema, opt, mcfg, st: _State, validator, losses, rate, bar) -> None:
     """Validate (when ``validator`` is given), keep the best weights, checkpoint, then log the row.
-    With a moving average, the average is what is validated and saved."""
+    With a moving average, the average is what is validated and saved. ``losses`` holds (loss, gradient
+    norm) pairs of the steps since the last row."""
     shown = model if ema is None else ema
     vp = validator(shown, cfg.device) if validator else float("nan")
     if vp > st.best:  # NaN never is
         st.best = vp
         run.save_best(shown, mcfg, _weights_meta(cfg, st.step, val_psnr=vp, ema=cfg.ema))
     _checkpoint(run, cfg, model, ema, opt, mcfg, st)
-    mean_loss = float(torch.stack(losses).mean())
+    loss, norm = (torch.stack(t).float() for t in zip(*losses))
+    mean_loss = float(loss.mean())
     row = {"step": st.step, "loss": f"{mean_loss:.6g}", "val_psnr": f"{vp:.4f}", "img_per_s": f"{rate:.1f}"}
+    row |= {"grad_norm": f"{float(norm.mean()):.4g}", "grad_norm_max": f"{float(norm.max()):.4g}"}
     if validator and len(validator.noises) > 1:
         row["val_levels"] = levels_cell(validator.levels)
     run.log({**row, "lr": f"{learning_rate(cfg, st.step):.3g}", "elapsed_s": f"{st.elapsed:.1f}"})
