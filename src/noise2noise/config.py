@@ -215,7 +215,7 @@ class TrainConfig:
     clip_grad: float = option(
         0.1,
         "clip the gradient's total norm at this value before each step (0 = off; log.csv logs the norm either way); "
-        "0.1 cuts the spikes that broke bf16 runs and gained 0.11-0.29 dB at equal time (docs/experiments.md)",
+        "0.1 cuts the spikes that broke bf16 runs and cost nothing measured (docs/experiments.md)",
     )
     rampdown: float = option(0.3, "last fraction of the run on the paper's cosine ramp-down")
     rampup: float = option(0.0, "first fraction of the run on a linear warm-up")
