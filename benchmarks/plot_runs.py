@@ -17,17 +17,17 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from noise2noise.config import TrainConfig  # noqa: E402
-
 ap = argparse.ArgumentParser()
 ap.add_argument("runs", nargs="+")
 ap.add_argument("-o", "--out", required=True)
 ap.add_argument("--title", default="validation PSNR (held-out training images)")
 a = ap.parse_args()
-fig, ax = plt.subplots(1, 2, figsize=(10, 3.8 + 0.3 * ((len(a.runs) + 1) // 2)))
 runs = [Path(r) for r in a.runs]
-defaults = TrainConfig().to_dict()  # a run logged by an older version ran with the defaults of its missing keys
-cfgs = [{**defaults, **json.loads((run / "config.json").read_text())} for run in runs]
+rows_of_legend = (len(runs) + 1) // 2  # the legend sits below both plots, two runs a row
+fig, ax = plt.subplots(1, 2, figsize=(10, 3.8 + 0.3 * rows_of_legend))
+# Options added after some runs were logged, with the behaviour those runs had (not today's defaults).
+BEFORE = {"clip_grad": 0.0, "ne2ne_swap": False}
+cfgs = [{**BEFORE, **json.loads((run / "config.json").read_text())} for run in runs]
 SELF_ONLY = ("ne2ne_swap", "gamma", "pd")  # options that only --target self reads
 LABELLED = ("target", "noise", "loss", "out", "resumes", "iterations", "val_every", "keep_every", "ckpt_every")
 differ = [k for k in cfgs[0] if k not in LABELLED and len({json.dumps(c.get(k)) for c in cfgs}) > 1]
@@ -44,7 +44,6 @@ ax[0].set(xlabel="iteration", ylabel="PSNR (dB)", title="against iterations")
 ax[1].set(xlabel="wall-clock minutes (1 thread each, machine shared)", ylabel="PSNR (dB)", title="against time")
 for x in ax:
     x.grid(alpha=0.3)
-rows_of_legend = (len(runs) + 1) // 2
 fig.legend(*ax[0].get_legend_handles_labels(), loc="lower center", ncol=2, fontsize=8, frameon=False)
 fig.tight_layout(rect=(0, 0.06 * rows_of_legend, 1, 1))
 Path(a.out).parent.mkdir(parents=True, exist_ok=True)
