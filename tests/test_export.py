@@ -144,6 +144,17 @@ def test_bench_json_on_a_tiny_shape(tmp_path, tiny_weights, capsys):
         assert r["speedup_vs_torch_fp32"] == pytest.approx(rows[0]["median_ms"] / r["median_ms"])
 
 
+def test_bench_times_a_file_named_in_configs_once(tmp_path, tiny_weights):
+    from noise2noise.deploy.convert import export_onnx
+    from noise2noise.weights import load_checkpoint
+
+    f = export_onnx(load_checkpoint(str(tiny_weights)).model, tmp_path / "m.onnx")
+    out = tmp_path / "b.json"
+    argv = f"bench --shape 1x3x32x32 --repeats 1 --warmup 0 --configs torch-fp32,mine --file mine={f}@onnxruntime"
+    assert main([*argv.split(), "--weights", str(tiny_weights), "--json", str(out)]) == 0
+    assert [r["config"] for r in json.loads(out.read_text())] == ["torch-fp32", "mine"]
+
+
 def test_export_is_one_library_call_and_a_failed_check_leaves_nothing(tmp_path, tiny_weights, monkeypatch):
     import noise2noise
     from noise2noise.deploy import export as E

@@ -66,7 +66,7 @@ def test_int8_is_found_only_for_its_own_weights(tmp_path, tiny_weights):
 
 
 INT8_MODELS = {  # shipped model -> (calibration noise, probe noise) its report must name
-    "n2n-gaussian": ("gaussian:0-50", "gaussian:5"),
+    "n2n-gaussian": ("gaussian:0-50", "gaussian:2"),
     "n2n-photo": ("camera@0.6,gaussian:0-50@0.4", "camera:1-8"),
 }
 
@@ -94,3 +94,44 @@ def test_the_shipped_int8_report_names_the_command_inputs(model):
     assert report["precision"] == "int8" and report["method"] == "kl"
     assert (report["calibration_noise"], report["probe_noise"]) == INT8_MODELS[model]
     assert shipped_int8(load_weights(src)) is not None  # made from these very weights (their hash)
+
+
+def _trained_like_unet(seed: int = 0) -> UNet:
+    """A U-Net whose channels differ in scale, as a trained one's do (He init alone makes them alike)."""
+    g = torch.Generator().manual_seed(seed)
+    net = UNet().eval()
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, torch.nn.Conv2d):
+                m.weight.mul_(torch.rand(m.out_channels, 1, 1, 1, generator=g) * 1.9 + 0.1)
+    return net
+
+
+def test_equalizing_keeps_the_function_and_evens_the_channel_ranges():
+    from noise2noise.deploy.equalize import FLOW, channel_ranges, equalize
+
+    net = _trained_like_unet()
+    rng = np.random.default_rng(0)
+    batches = [rng.random((1, 3, 64, 64), dtype=np.float32) for _ in range(2)]
+    w = net.enc_conv1.weight.detach().clone()
+    eq = equalize(net, batches)
+    for name, consumers in FLOW.items():  # the table matches the network's channel counts
+        for consumer, first in consumers:
+            assert first + getattr(net, name).out_channels <= getattr(net, consumer).in_channels
+    x = torch.from_numpy(rng.random((1, 3, 96, 64), dtype=np.float32))
+    with torch.no_grad():
+        ref = net(x)
+        assert torch.allclose(eq(x), ref, atol=1e-4 * float(ref.abs().max()))
+        assert torch.allclose(int8_graph(net, batches)(x), ref, atol=1e-4 * float(ref.abs().max()))
+    before, after = channel_ranges(net, batches), channel_ranges(eq, batches)
+
+    def shares(hi):  # each channel's maximum as a share of the whole output's
+        return hi.clamp_min(0) / float(hi.max())
+
+    for n in FLOW:  # no output's maximum raised, no channel's share lowered
+        hi0, hi1 = before[n][1], after[n][1]
+        assert float(hi1.max()) <= float(hi0.max()) * (1 + 1e-5)
+        assert torch.all(shares(hi1) >= shares(hi0) - 1e-6)
+    gain = [float(shares(after[n][1]).median() / shares(before[n][1]).median()) for n in FLOW]
+    assert np.mean(gain) > 1.3
+    assert torch.equal(net.enc_conv1.weight, w)  # the original untouched

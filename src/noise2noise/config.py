@@ -319,7 +319,13 @@ class ExportConfig:
         "with the calibration noise and with the probe noise alike",
     )
     probe_noise: str = option(
-        "gaussian:5", "int8: a second noise the drop is checked at (low noise, where int8 costs most)"
+        "gaussian:2", "int8: a second noise the drop is checked at (low noise, where int8 costs most)"
+    )
+    equalize: bool = option(
+        True,
+        "int8, the paper's U-Net: even out the channel ranges of each activation on the calibration crops "
+        "first (the same function; --no-equalize: as exported before)",
+        both=True,
     )
     check_image: str | None = option(
         None, "image for the post-export check (default: the first calibration image, else a synthetic one)"

@@ -53,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
         if not sep or not Path(path.partition("@")[0]).is_file():
             raise ValueError(f"--file takes NAME=PATH[@BACKEND] of an existing file, got {f!r}")
         files[name] = path
-    configs = [c for c in args.configs.split(",") if c] + list(files)
+    configs = [c for c in args.configs.split(",") if c]
+    configs += [f for f in files if f not in configs]  # a --file named in --configs too is timed once
     check_configs(configs, files, args.repeats, args.warmup)
     checkpoint = resolve(args.weights, args.model)  # a missing one is an error now, not a row per config
     if not checkpoint.is_file():

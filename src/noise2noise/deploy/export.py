@@ -54,13 +54,24 @@ def check_input(cfg: ExportConfig, size: int = 256) -> np.ndarray:
     return img + np.random.default_rng(0).normal(0, 0.1, img.shape).astype(np.float32)
 
 
-def _int8(ck: Checkpoint, cfg: ExportConfig, fp32_onnx: Path, staged: Path, log: Callable[[str], None] | None) -> dict:
-    """Calibrate and write the int8 model at ``staged``; returns the report's int8 fields."""
+def _calibration(ck: Checkpoint, cfg: ExportConfig) -> tuple[str, list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+    """The calibration noise, noisy crops, their clean targets and the probe's noisy crops."""
     noise = cfg.calib_noise or ck.meta.get("noise") or "gaussian:25"
     imgs = [to_float(load_rgb(p)) for p in find_images([cfg.calib])[: cfg.calib_count]]  # type: ignore[list-item]
     batches, clean = calibration_batches(imgs, noise, cfg.calib_count)
     probe, _ = calibration_batches(imgs, cfg.probe_noise, cfg.calib_count)
+    return noise, batches, clean, probe
+
+
+def _int8(ck: Checkpoint, cfg: ExportConfig, work: Path, staged: Path, log: Callable[[str], None] | None) -> dict:
+    """Calibrate and write the int8 model at ``staged``; returns the report's int8 fields."""
+    noise, batches, clean, probe = _calibration(ck, cfg)
     report: dict = {"method": cfg.method, "calibration_images": len(batches), "calibration_noise": noise}
+    # the same function, its image path apart (deploy/split.py), its channel ranges evened (deploy/equalize.py)
+    fp32_onnx = work / "fp32.onnx"
+    graph = int8_graph(ck.model, batches if cfg.equalize else None)
+    export_onnx(graph, fp32_onnx, "fp32")
+    report["equalized"] = graph is not ck.model and cfg.equalize
     if cfg.method == "nncf":
         export_int8_nncf(fp32_onnx, staged, batches)
         return report
@@ -80,10 +91,9 @@ def _int8(ck: Checkpoint, cfg: ExportConfig, fp32_onnx: Path, staged: Path, log:
 
 
 def _convert(ck: Checkpoint, cfg: ExportConfig, work: Path, staged: Path, log) -> dict:
+    if cfg.precision == "int8":
+        return _int8(ck, cfg, work, staged, log)
     fp32_onnx = work / "fp32.onnx"
-    if cfg.precision == "int8":  # the same function, its image path apart (deploy/split.py)
-        export_onnx(int8_graph(ck.model), fp32_onnx, "fp32")
-        return _int8(ck, cfg, fp32_onnx, staged, log)
     export_onnx(ck.model, fp32_onnx, "fp32")
     if cfg.resolved_format == "onnx":
         export_onnx(ck.model, staged, cfg.precision)

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
 import torch
 from torch import nn
 
 from ..model import UNet
+from .equalize import equalize
 
 
 class ImageSplitUNet(nn.Module):
@@ -41,6 +43,9 @@ class ImageSplitUNet(nn.Module):
         return n.dec_conv1c(a(n.dec_conv1b(h)))
 
 
-def int8_graph(model: nn.Module) -> nn.Module:
-    """The module to export for int8: ``ImageSplitUNet`` for the paper's U-Net, else ``model``."""
-    return ImageSplitUNet(model) if isinstance(model, UNet) else model
+def int8_graph(model: nn.Module, batches: list[np.ndarray] | None = None) -> nn.Module:
+    """The module to export for int8: for the paper's U-Net, ``ImageSplitUNet`` of it, its channel
+    ranges first equalized on ``batches`` when given (``deploy/equalize.py``); else ``model``."""
+    if not isinstance(model, UNet):
+        return model
+    return ImageSplitUNet(equalize(model, batches) if batches is not None else model)
