@@ -21,6 +21,7 @@ from ..config import ExportConfig
 from ..data.folders import find_images, load_rgb
 from ..images import preprocess, read_image, to_float
 from ..inference import run_padded
+from ..model import UNet
 from ..reports import dumps
 from ..runners import Runner, onnxruntime_runner, openvino_precision_supported, openvino_runner, torch_runner
 from ..weights import Checkpoint, file_sha256, load_checkpoint
@@ -71,7 +72,7 @@ def _int8(ck: Checkpoint, cfg: ExportConfig, work: Path, staged: Path, log: Call
     fp32_onnx = work / "fp32.onnx"
     graph = int8_graph(ck.model, batches if cfg.equalize else None)
     export_onnx(graph, fp32_onnx, "fp32")
-    report["equalized"] = graph is not ck.model and cfg.equalize
+    report["equalized"] = cfg.equalize and isinstance(ck.model, UNet)
     if cfg.method == "nncf":
         export_int8_nncf(fp32_onnx, staged, batches)
         return report
