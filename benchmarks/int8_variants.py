@@ -13,6 +13,7 @@ calibration-drop table in ``docs/experiments.md`` ("Activation equalization befo
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import tempfile
 from pathlib import Path
@@ -22,7 +23,7 @@ import onnx
 from noise2noise.data.folders import find_images, load_rgb
 from noise2noise.deploy import quant
 from noise2noise.deploy.convert import export_onnx
-from noise2noise.deploy.equalize import CAP, FLOW, POWER, channel_maxima, channel_scales
+from noise2noise.deploy.equalize import CAP, POWER, equalize
 from noise2noise.deploy.int8 import calibration_batches
 from noise2noise.deploy.split import ImageSplitUNet
 from noise2noise.images import to_float
@@ -44,25 +45,7 @@ DEC_CONV1B_INPUT = "/act_15/LeakyRelu_output_0"
 
 
 def equalized(unet, batches, power: float, cap: float, only):
-    import copy
-
-    import torch
-
-    out = copy.deepcopy(unet).eval()
-    if power == 0:
-        return out
-    maxima = channel_maxima(out, batches)
-    with torch.no_grad():
-        for name, consumers in FLOW.items():
-            if only is not None and name not in only:
-                continue
-            s = channel_scales(maxima[name], power, cap)
-            conv = getattr(out, name)
-            conv.weight.mul_(s[:, None, None, None])
-            conv.bias.mul_(s)
-            for consumer, first in consumers:
-                getattr(out, consumer).weight[:, first : first + len(s)].div_(s[None, :, None, None])
-    return out
+    return copy.deepcopy(unet).eval() if power == 0 else equalize(unet, batches, power, cap, only)
 
 
 def drops(fp32: Path, work: Path, sets: dict, clean, ranges: dict, keep: list[str]) -> dict:

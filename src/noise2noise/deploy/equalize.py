@@ -81,17 +81,24 @@ def channel_scales(hi: torch.Tensor, power: float = POWER, cap: float = CAP) -> 
     return torch.where(hi > 1e-6, s, torch.ones_like(s))
 
 
-def equalize(unet: UNet, batches: Iterable[np.ndarray], power: float = POWER, cap: float = CAP) -> UNet:
+def equalize(
+    unet: UNet,
+    batches: Iterable[np.ndarray],
+    power: float = POWER,
+    cap: float = CAP,
+    producers: Iterable[str] | None = None,
+) -> UNet:
     """A copy of ``unet`` computing the same function with its activations' channel ranges evened
-    out on ``batches`` (see the module's docstring)."""
+    out on ``batches`` (see the module's docstring); ``producers``: only these convs' outputs
+    (default: every one in ``FLOW``)."""
     out = copy.deepcopy(unet).eval()
     maxima = channel_maxima(out, batches)
     with torch.no_grad():
-        for name, consumers in FLOW.items():
+        for name in FLOW if producers is None else producers:
             s = channel_scales(maxima[name], power, cap)
             conv = getattr(out, name)
             conv.weight.mul_(s[:, None, None, None])
             conv.bias.mul_(s)
-            for consumer, first in consumers:
+            for consumer, first in FLOW[name]:
                 getattr(out, consumer).weight[:, first : first + len(s)].div_(s[None, :, None, None])
     return out
