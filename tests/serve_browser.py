@@ -47,8 +47,9 @@ def browser(width: int = 1280, height: int = 900):
     return webdriver.Chrome(service=Service(DRIVER), options=opts)
 
 
-def denoise_in_page(driver, url: str, path: str, timeout: float = 120) -> bytes:
-    """Open the page, pick ``path``, wait for the result and return the bytes the Download link holds."""
+def denoise_in_page(driver, url: str, path: str, timeout: float = 120, quality: str | None = None) -> bytes:
+    """Open the page, pick ``path`` (with the quality menu set to the value ``quality`` when given),
+    wait for the result and return the bytes the Download link holds."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -56,6 +57,10 @@ def denoise_in_page(driver, url: str, path: str, timeout: float = 120) -> bytes:
     WebDriverWait(driver, 30).until(
         lambda d: d.execute_script("return document.getElementById('model').options.length")
     )
+    if quality is not None:
+        from selenium.webdriver.support.ui import Select
+
+        Select(driver.find_element(By.ID, "ensemble")).select_by_value(quality)
     driver.find_element(By.ID, "file").send_keys(path)
     WebDriverWait(driver, timeout).until(
         lambda d: (

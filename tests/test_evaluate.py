@@ -211,3 +211,12 @@ def test_the_top_level_summary_is_the_models_whatever_the_order_of_methods(tmp_p
     assert code == 0, err
     r = json.loads((tmp_path / "r.json").read_text())
     assert r["summary"] == r["methods"]["noisy"]["summary"]
+
+
+def test_eval_ensemble_is_named_in_the_report(tmp_path, clean_dir, tiny_weights, capsys):
+    code, out, err = run(capsys, *eval_args(clean_dir, tiny_weights), "--ensemble", "4", "--quiet", "--json", "-")
+    assert code == 0, err
+    assert "ensemble x4" in out
+    with pytest.raises(SystemExit):  # argparse: not one of 1, 2, 4, 8
+        main([str(a) for a in eval_args(clean_dir, tiny_weights)] + ["--ensemble", "3"])
+    assert "--ensemble" in capsys.readouterr().err

@@ -92,6 +92,8 @@ def test_bad_uploads_get_json_4xx(client, photo):
         ({"files": {"image": ("a.png", png.tobytes())}, "data": {"strength": "2"}}, "strength"),
         ({"files": {"image": ("a.png", png.tobytes())}, "data": {"strength": "lots"}}, "strength"),
         ({"files": {"image": ("a.png", png.tobytes())}, "data": {"job": "../x"}}, "job"),
+        ({"files": {"image": ("a.png", png.tobytes())}, "data": {"ensemble": "3"}}, "ensemble"),
+        ({"files": {"image": ("a.png", png.tobytes())}, "data": {"ensemble": "many"}}, "ensemble"),
     ]
     for kw, words in cases:
         r = client.post("/api/denoise", **kw)
@@ -132,4 +134,7 @@ def test_progress_of_a_job(client, photo):
         == 200
     )
     assert client.get("/api/progress/abc123").json() == {"state": "done", "done": 1, "total": 1}
+    data = {"job": "x8", "ensemble": "8"}  # eight views of the image: eight network runs
+    assert client.post("/api/denoise", files={"image": ("a.png", png.tobytes())}, data=data).status_code == 200
+    assert client.get("/api/progress/x8").json() == {"state": "done", "done": 8, "total": 8}
     assert client.get("/api/progress/zzz").json() == {"state": "unknown"}

@@ -32,3 +32,24 @@ def test_the_page_denoises_a_kodak_image_like_n2n_denoise(tmp_path):
     expected = cv2.imread(str(tmp_path / "out" / "kodim23.png"))
     assert np.array_equal(cv2.imdecode(np.frombuffer(got, np.uint8), cv2.IMREAD_COLOR), expected)
     assert got == (tmp_path / "out" / "kodim23.png").read_bytes()
+
+
+@pytest.mark.shared("data/test/Kodak24/kodim05.png")
+def test_the_quality_menu_runs_the_ensemble_of_n2n_denoise(tmp_path):
+    src = DATA / "test" / "Kodak24" / "kodim05.png"
+    clean = cv2.imread(str(src))[:192, :256]
+    noisy = clean.astype(np.float32) + np.random.default_rng(1).normal(0, 25, clean.shape)
+    cv2.imwrite(str(tmp_path / "k5.png"), np.clip(noisy, 0, 255).astype(np.uint8))
+    out = tmp_path / "out"
+    assert main(["denoise", str(tmp_path / "k5.png"), "-o", str(out), "--ensemble", "4", "--quiet"]) == 0
+    url, server = start_server(create_app(ModelPool()))
+    driver = browser()
+    try:
+        got = denoise_in_page(driver, url, str(tmp_path / "k5.png"), quality="4")
+        info = driver.find_element("id", "info").text
+    finally:
+        driver.quit()
+        server.should_exit = True
+    assert got == (out / "k5.png").read_bytes() and "x4 views" in info
+    assert main(["denoise", str(tmp_path / "k5.png"), "-o", str(tmp_path / "x1"), "--quiet"]) == 0
+    assert got != (tmp_path / "x1" / "k5.png").read_bytes()  # the menu changed the result

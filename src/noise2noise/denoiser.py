@@ -18,6 +18,7 @@ import numpy as np
 from torch import nn
 
 from .deploy.choose import EXPORTED_SUFFIXES, runner_for_checkpoint, runner_for_exported
+from .ensemble import check_views, self_ensemble, view_shapes
 from .images import MAX_PIXELS, Image, postprocess, preprocess
 from .inference import AUTO_TILE_PIXELS, DEFAULT_OVERLAP, DEFAULT_TILE, MULTIPLE, run_padded, run_tiled, tile_grid
 from .runners import Runner
@@ -50,6 +51,7 @@ class Denoiser:
     model: nn.Module | None = None  # the source network when built from a checkpoint (for info)
     strength: float = 1.0  # 1 = the network's output, 0 = the input; between: a blend (keeps some grain)
     streams: int = 1  # images the runner takes at once, from as many threads (``files.denoise_files``)
+    ensemble: int = 1  # views averaged (``ensemble.py``): 1, 2, 4 or 8 network runs per image
 
     def __post_init__(self) -> None:
         if self.in_channels not in (1, 3):
@@ -62,6 +64,7 @@ class Denoiser:
             check_resize(self.resize)
         if not 0.0 <= self.strength <= 1.0:
             raise ValueError(f"--strength must be between 0 (the input) and 1 (fully denoised), got {self.strength}")
+        check_views(self.ensemble)
 
     @classmethod
     def from_weights(
@@ -79,24 +82,43 @@ class Denoiser:
         strength: float = 1.0,
         compile: bool = False,
         streams: int = 1,
+        ensemble: int = 1,
     ) -> Denoiser:
         """From a checkpoint file (ours or a legacy ``.pt``), an exported ``.onnx``/``.xml`` file, or
         a shipped model name (default: the default model). ``backend``/``precision`` follow the one
         policy of ``deploy.choose`` (``auto``: OpenVINO when installed, else eager torch; on a GPU,
         fp16 autocast). ``compile``: ``torch.compile`` the torch backend's model. ``streams``: OpenVINO
-        takes that many images at once (0 = its own choice; for folders), other backends one."""
+        takes that many images at once (0 = its own choice; for folders), other backends one.
+        ``ensemble``: average the outputs of that many flipped/rotated views (1, 2, 4, 8; ``ensemble.py``)."""
         if path is not None and str(path).endswith(EXPORTED_SUFFIXES):
             runner, backend, precision = runner_for_exported(path, backend, precision, streams)
             meta = {"backend": backend, "precision": precision}
-            return cls(runner, 3, tile, overlap, meta, resize, strength=strength, streams=_streams(runner))
+            return cls(
+                runner, 3, tile, overlap, meta, resize, strength=strength, streams=_streams(runner), ensemble=ensemble
+            )
         ckpt = load_checkpoint(path, model, arch)
         runner, backend, precision = runner_for_checkpoint(ckpt, backend, precision, device, compile, streams)
         meta = {**ckpt.meta, "backend": backend, "precision": precision}
-        return cls(runner, ckpt.config.in_channels, tile, overlap, meta, resize, ckpt.model, strength, _streams(runner))
+        return cls(
+            runner,
+            ckpt.config.in_channels,
+            tile,
+            overlap,
+            meta,
+            resize,
+            ckpt.model,
+            strength,
+            _streams(runner),
+            ensemble,
+        )
 
     def tiles_for(self, h: int, w: int) -> int:
+        """Network runs for an HxW image (tiles, times the ensemble's views): the progress total."""
         if self.resize:
             w, h = self.resize
+        return sum(self._tiles(vh, vw) for vh, vw in view_shapes(h, w, self.ensemble))
+
+    def _tiles(self, h: int, w: int) -> int:
         tile = self.effective_tile(h, w)
         if not tile:
             return 1
@@ -109,19 +131,22 @@ class Denoiser:
         return self.tile if self.tile and h * w > self.tile * self.tile else 0
 
     def run_array(self, x: np.ndarray, progress: Callable[[int], None] | None = None) -> np.ndarray:
-        """``1xCxHxW`` float in [0, 1] -> ``1xC'xHxW`` float (unclipped), tiling as configured."""
-        h, w = x.shape[-2:]
+        """``1xCxHxW`` float in [0, 1] -> ``1xC'xHxW`` float (unclipped), tiling and ensemble as configured."""
         c = x.shape[1]
         if c != self.in_channels:  # grey image through an RGB model, or RGB through a grey model
             x = np.repeat(x, self.in_channels, axis=1) if c == 1 else x.mean(axis=1, keepdims=True)
-        tile = self.effective_tile(h, w)
-        y = run_tiled(self.runner, x, tile, self.overlap, progress) if tile else run_padded(self.runner, x)
-        if progress and not tile:
-            progress(1)
+        y = self_ensemble(lambda v: self._run_view(v, progress), x, self.ensemble)
         if not np.isfinite(y).all():
             raise ValueError("the model produced NaN or infinite values: its weights are broken; nothing was written")
         if y.shape[1] != c:
             y = y.mean(axis=1, keepdims=True) if c == 1 else np.repeat(y, c, axis=1)
+        return y
+
+    def _run_view(self, x: np.ndarray, progress: Callable[[int], None] | None) -> np.ndarray:
+        tile = self.effective_tile(*x.shape[-2:])
+        y = run_tiled(self.runner, x, tile, self.overlap, progress) if tile else run_padded(self.runner, x)
+        if progress and not tile:
+            progress(1)
         return y
 
     def __call__(self, pixels: np.ndarray, progress: Callable[[int], None] | None = None) -> np.ndarray:

@@ -264,6 +264,7 @@ def build_methods(
                 info = model_info(den.model, (3, 256, 256))
                 params, flops = info["params"], info["flops"]
             tag = f"{den.meta.get('backend', 'torch')} {den.meta.get('precision', '')}".strip()
+            tag += f", ensemble x{den.ensemble}" if den.ensemble > 1 else ""
             specs.append(MethodSpec(f"{label} [{tag}]", model_method(den), params, flops))
         elif m == "noisy":
             specs.append(MethodSpec("noisy", noisy_method))

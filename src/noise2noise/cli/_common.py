@@ -11,6 +11,7 @@ from typing import Any
 from ..atomic import write_text
 from ..config import ARCHS, BACKENDS, PRECISIONS
 from ..denoiser import Denoiser
+from ..ensemble import CHOICES
 from ..inference import DEFAULT_OVERLAP
 from ..weights import DEFAULT_MODEL
 
@@ -76,6 +77,7 @@ def load_denoiser(
     resize: tuple[int, int] | None = None,
     strength: float = 1.0,
     streams: int = 1,
+    ensemble: int = 1,
 ) -> Denoiser:
     """The Denoiser of the model options: the same call a Python user makes."""
     return Denoiser.from_weights(
@@ -91,6 +93,18 @@ def load_denoiser(
         strength=strength,
         compile=args.compile,
         streams=streams,
+        ensemble=ensemble,
+    )
+
+
+def add_ensemble_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--ensemble",
+        type=int,
+        default=1,
+        choices=CHOICES,
+        help="average the outputs of this many flipped/rotated copies of each image: better, and that many "
+        "times slower (default: %(default)s)",
     )
 
 

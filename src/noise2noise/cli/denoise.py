@@ -13,7 +13,7 @@ from ..atomic import check_writable
 from ..files import denoise_files, plan, shard
 from ..inference import DEFAULT_OVERLAP
 from ..weights import load_checkpoint, save_weights
-from ._common import add_model_args, load_denoiser, non_negative, size_arg
+from ._common import add_ensemble_arg, add_model_args, load_denoiser, non_negative, size_arg
 
 HELP = "Denoise image files (same name, format, size and bit depth out)."
 EXAMPLE = """n2n denoise photo.png -o out/          # the shipped default model
@@ -50,6 +50,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=1.0,
         help="blend of output and input: 1 = fully denoised, 0 = the input, 0.7 keeps some grain (default: %(default)s)",
     )
+    add_ensemble_arg(p)
     p.add_argument("--overwrite", action="store_true", help="allow writing over an input file")
     p.add_argument(
         "--skip-existing",
@@ -135,7 +136,13 @@ def run(args: argparse.Namespace) -> int:
             _adapted(args, jobs, tmp)
         streams = args.streams if len(jobs) > 1 and world == 1 else 1
         den = load_denoiser(
-            args, tile=args.tile, overlap=args.overlap, resize=args.resize, strength=args.strength, streams=streams
+            args,
+            tile=args.tile,
+            overlap=args.overlap,
+            resize=args.resize,
+            strength=args.strength,
+            streams=streams,
+            ensemble=args.ensemble,
         )
         failures = denoise_files(
             jobs, den, not args.quiet, lambda m: print(f"n2n: error: {m}", file=sys.stderr), label=label

@@ -9,7 +9,7 @@ from ..atomic import check_writable
 from ..config import EVAL_METHODS, EVAL_PRESETS, PROTOCOLS
 from ..evaluation import build_methods, evaluate, table_rows, to_json, write_csv
 from ..reports import dumps
-from ._common import add_model_args, load_denoiser, write_report
+from ._common import add_ensemble_arg, add_model_args, load_denoiser, write_report
 
 HELP = "PSNR/SSIM of a model and baselines on a data set."
 DESCRIPTION = (
@@ -49,17 +49,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--montage", help="folder for noisy | denoised | clean pictures")
     p.add_argument("--montage-images", nargs="+", help="image names for --montage (default: the first three)")
     p.add_argument("--fid-model", help="TorchScript Inception feature file (local; enables FID, nothing is downloaded)")
+    add_ensemble_arg(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _print_summary(results, config: dict) -> None:
-    head = f"{'method':<22}{'PSNR':>9}{'SSIM':>8}{'noisy PSNR':>12}{'noisy SSIM':>12}{'s/img':>8}"
+    w = max(22, *(len(r.method) + 2 for r in results))
+    head = f"{'method':<{w}}{'PSNR':>9}{'SSIM':>8}{'noisy PSNR':>12}{'noisy SSIM':>12}{'s/img':>8}"
     print(f"{head}   ({config['images']} images, {config['noise']}, {config['protocol']})")
     for r in results:
         s = r.summary()
         fid = f"   FID {s['fid']:.3f}" if "fid" in s else ""
         scores = f"{s['psnr']:>9.3f}{s['ssim']:>8.4f}{s['noisy_psnr']:>12.3f}{s['noisy_ssim']:>12.4f}"
-        print(f"{r.method:<22}{scores}{s['seconds_per_image']:>8.3f}{fid}")
+        print(f"{r.method:<{w}}{scores}{s['seconds_per_image']:>8.3f}{fid}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -71,7 +73,9 @@ def run(args: argparse.Namespace) -> int:
     if args.montage:
         check_writable(args.montage, folder=True)
     label = Path(args.weights).stem if args.weights else (args.model or "default")
-    specs = build_methods(args.method or ["model"], args.noise, lambda: load_denoiser(args, tile=0), label)
+    specs = build_methods(
+        args.method or ["model"], args.noise, lambda: load_denoiser(args, tile=0, ensemble=args.ensemble), label
+    )
     results, config = evaluate(
         args.data,
         specs,

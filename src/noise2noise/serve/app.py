@@ -2,7 +2,7 @@
 
 * ``GET /``: the page (``page.html``); ``GET /healthz``; ``GET /api/models``;
 * ``POST /api/denoise``: multipart field ``image`` (the file), optional ``model``, ``strength``
-  (0..1) and ``job`` (a client-chosen id for ``GET /api/progress/{job}``). The answer is the
+  (0..1), ``ensemble`` (1, 2, 4 or 8 views averaged; ``ensemble.py``) and ``job`` (a client-chosen id for ``GET /api/progress/{job}``). The answer is the
   denoised image in the upload's format and bit depth: the same pixels, and the same bytes, as
   ``n2n denoise`` of the same file (the same decoding, Denoiser and encoder).
 
@@ -94,11 +94,11 @@ class Api:
         self.page = resources.files("noise2noise.serve").joinpath("page.html").read_text()
 
     def work(
-        self, data: bytes, filename: str, model: str | None, strength: float, job: str | None
+        self, data: bytes, filename: str, model: str | None, strength: float, ensemble: int, job: str | None
     ) -> tuple[bytes, str]:
         """Decode, denoise and encode, as ``n2n denoise`` does (runs in the worker thread)."""
         image = decode_image(data, filename or "upload")
-        den = dataclasses.replace(self.pool.get(model), strength=strength)
+        den = dataclasses.replace(self.pool.get(model), strength=strength, ensemble=ensemble)
         h, w = image.pixels.shape[:2]
         self.progress.set(job, state="running", done=0, total=den.tiles_for(h, w))
         ext = _answer_ext(filename, data)
@@ -121,11 +121,15 @@ class Api:
         data = await upload.read(self.max_upload + 1)
         if len(data) > self.max_upload:
             return too_big
-        fields = {k: form.get(k) for k in ("model", "strength", "job")}
+        fields = {k: form.get(k) for k in ("model", "strength", "ensemble", "job")}
         try:
             fields["strength"] = float(fields["strength"] or 1.0)
         except ValueError:
             return error(400, "strength must be a number between 0 and 1")
+        try:
+            fields["ensemble"] = int(fields["ensemble"] or 1)
+        except ValueError:
+            return error(400, "ensemble must be 1, 2, 4 or 8")
         if fields["job"] is not None and not JOB_ID.match(str(fields["job"])):
             return error(400, "job must be 1-64 letters, digits, '-' or '_'")
         fields["filename"] = upload.filename or ""
@@ -141,7 +145,7 @@ class Api:
         self.waiting += 1
         self.progress.set(f["job"], state="queued", done=0, total=0)
         try:
-            args = (data, f["filename"], f["model"] or None, f["strength"], f["job"])
+            args = (data, f["filename"], f["model"] or None, f["strength"], f["ensemble"], f["job"])
             out, ext = await asyncio.get_running_loop().run_in_executor(self.executor, self.work, *args)
         except ImageTooLarge as e:
             return error(413, str(e))
