@@ -45,10 +45,11 @@ for s in a.sets:
     for r, sp in zip(res, specs):
         rows.append({"set": s, "method": sp.name, **r.summary()})
         print(s, sp.name, round(r.summary()["psnr"], 3), flush=True)
-out = {"cpu": cpu_name(), "noise": a.noise, "protocol": a.protocol, "rows": rows}
+protocol = "real-8bit" if a.noise == "real" else a.protocol  # real pairs: the files as they are
+out = {"cpu": cpu_name(), "noise": a.noise, "protocol": protocol, "rows": rows}
 Path(a.json).parent.mkdir(parents=True, exist_ok=True)
 Path(a.json).write_text(json.dumps(out, indent=2) + "\n")
-print(f"\n{a.noise}, {a.protocol} protocol; seconds per image on {out['cpu']}")
+print(f"\n{a.noise}, {protocol} protocol; seconds per image on {out['cpu']}")
 print("| model | set | " + " | ".join(f"x{n} PSNR / SSIM" for n in a.views) + " | gain | s/img |")
 print("|---|---|" + "---:|" * (len(a.views) + 2))
 for m in a.models:
