@@ -99,18 +99,8 @@ class Denoiser:
         ckpt = load_checkpoint(path, model, arch)
         runner, backend, precision = runner_for_checkpoint(ckpt, backend, precision, device, compile, streams)
         meta = {**ckpt.meta, "backend": backend, "precision": precision}
-        return cls(
-            runner,
-            ckpt.config.in_channels,
-            tile,
-            overlap,
-            meta,
-            resize,
-            ckpt.model,
-            strength,
-            _streams(runner),
-            ensemble,
-        )
+        channels = ckpt.config.in_channels
+        return cls(runner, channels, tile, overlap, meta, resize, ckpt.model, strength, _streams(runner), ensemble)
 
     def tiles_for(self, h: int, w: int) -> int:
         """Network runs for an HxW image (tiles, times the ensemble's views): the progress total."""
