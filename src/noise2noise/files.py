@@ -102,7 +102,7 @@ def denoise_files(
                 img = pending.result()
                 h, w = img.pixels.shape[:2]
                 n = denoiser.tiles_for(h, w)
-                with tqdm(total=n, desc=job.src.name, unit="tile", leave=False, disable=not progress or n < 2) as tb:
+                with tqdm(total=n, desc=job.src.name, unit="run", leave=False, disable=not progress or n < 2) as tb:
                     out = denoiser.denoise_image(img, tb.update)
                 writes.append(writer.submit(write_image, job.dst, out))
             except ImageError as e:
