@@ -12,6 +12,7 @@ Prints a Markdown table; the JSON holds every summary and the CPU."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 
@@ -36,8 +37,7 @@ for m in a.models:
     base = Denoiser.from_weights(model=m, tile=0, backend=a.backend, precision=a.precision)
     tag = f"{base.meta['backend']} {base.meta['precision']}"
     for n in a.views:
-        den = Denoiser(base.runner, base.in_channels, tile=0, meta=base.meta, ensemble=n)
-        specs.append(MethodSpec(f"{m} [{tag}] x{n}", model_method(den)))
+        specs.append(MethodSpec(f"{m} [{tag}] x{n}", model_method(dataclasses.replace(base, ensemble=n))))
 rows = []
 for s in a.sets:
     noise = None if a.noise == "real" else a.noise
