@@ -357,3 +357,40 @@ def test_a_log_begun_by_an_older_version_keeps_its_columns(tmp_path):
     run.log({"step": 2, "loss": "0.1", "val_psnr": "30.0", "lr": "0.001", "elapsed_s": "2.0", "img_per_s": "5.0"})
     rows = list(csv.reader(open(tmp_path / "run" / "log.csv")))
     assert rows[0] == old.splitlines()[0].split(",") and rows[-1] == ["2", "0.1", "30.0", "0.001", "2.0", "5.0"]
+
+
+def test_distill_trains_towards_the_teachers_self_ensemble(tmp_path, tiny_weights):
+    """--distill 8: the targets are the --init model's eight-view ensemble of each input, so the
+    student moves towards that ensemble (a random net's outputs depend on orientation, so its
+    ensemble is far from any one view); the weights file says how they were made."""
+    from noise2noise.distill import ensemble_targets
+    from noise2noise.weights import load_weights
+
+    data = make_images(tmp_path / "train", 3, size=(64, 64))
+    kw = dict(data=[str(data)], batch=2, crop=32, lr=1e-3, rampdown=0.0, val_count=0, ckpt_every=40, val_every=40)
+    tiny_run(tmp_path, iterations=40, init=str(tiny_weights), distill=8, **kw)
+    teacher = load_weights(tiny_weights)
+    student = load_weights(tmp_path / "run" / "latest.safetensors")
+    x = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        target = ensemble_targets(teacher.model, x, 8)
+        before, after = (float(((m.model(x) - target) ** 2).mean()) for m in (teacher, student))
+    assert after < 0.5 * before, (before, after)
+    assert student.meta["training"]["distill"] == {"views": 8, "teacher": tiny_weights.name}
+    for bad in ({"distill": 3, "init": str(tiny_weights)}, {"distill": 8}):
+        with pytest.raises(ValueError, match="--distill"):
+            TrainConfig(**bad)
+
+
+def test_distill_views_match_the_inference_ensemble():
+    """The tensor views used for training targets are the ones ``n2n denoise --ensemble`` uses."""
+    from noise2noise import distill, ensemble
+
+    x = np.random.default_rng(0).random((2, 3, 5, 7)).astype(np.float32)
+    for k in range(8):
+        assert np.array_equal(distill.view(torch.from_numpy(x), k).numpy(), ensemble.view(x, k))
+        assert np.array_equal(distill.unview(distill.view(torch.from_numpy(x), k), k).numpy(), x)
+    ramp = np.arange(7, dtype=np.float32)  # a "network" whose output depends on orientation
+    a = ensemble.self_ensemble(lambda v: v * ramp[: v.shape[-1]], x, 8)
+    b = distill.ensemble_targets(lambda v: v * torch.from_numpy(ramp[: v.shape[-1]]), torch.from_numpy(x), 8)
+    np.testing.assert_allclose(b.numpy(), a, rtol=1e-6, atol=1e-6)
