@@ -217,6 +217,8 @@ def test_eval_ensemble_is_named_in_the_report(tmp_path, clean_dir, tiny_weights,
     code, out, err = run(capsys, *eval_args(clean_dir, tiny_weights), "--ensemble", "4", "--quiet", "--json", "-")
     assert code == 0, err
     assert "ensemble x4" in out
+    report = json.loads(out[out.index("\n{") :])  # the table, then the JSON
+    assert report["config"]["ensemble"] == 4 and any("ensemble x4" in m for m in report["methods"])
     with pytest.raises(SystemExit):  # argparse: not one of 1, 2, 4, 8
         main([str(a) for a in eval_args(clean_dir, tiny_weights)] + ["--ensemble", "3"])
     assert "--ensemble" in capsys.readouterr().err

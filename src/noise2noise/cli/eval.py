@@ -88,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         args.montage_images,
         args.fid_model,
     )
+    config["ensemble"] = args.ensemble  # views averaged per run of a model method (1 = none)
     _print_summary(results, config)
     if args.table:
         rows = table_rows(results, specs, "3x256x256" if config["kind"] == "sidd-blocks" else "whole image")
