@@ -13,8 +13,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .ensemble import check_views
-
 # ---- the lists of choices ---------------------------------------------------------------------
 
 ARCHS: tuple[str, ...] = ("unet", "unet-compact")  # paper U-Net (Table 2) | reference card's compact net
@@ -268,11 +266,6 @@ class TrainConfig:
         0.0,
         "decay of an exponential moving average of the weights (e.g. 0.999; 0 = off); when on, the average is validated and saved",
     )
-    distill: int = option(
-        0,
-        "self-distillation: the targets are the --init model's self-ensemble over this many views (2, 4 or 8) of "
-        "each input, in place of --target's (0 = off; costs one forward per view per step)",
-    )
 
     def __post_init__(self) -> None:
         check_choice("arch", self.arch, ARCHS)
@@ -297,10 +290,6 @@ class TrainConfig:
             raise ValueError(
                 f"--target self needs a crop that is a multiple of 64 x pd = {64 * self.pd}, got {self.crop}"
             )
-        if self.distill:
-            check_views(self.distill, "--distill")
-            if not self.init or self.target == "self":
-                raise ValueError("--distill needs --init (the teacher) and a --target other than self")
         parse_noise_mix(self.noise), parse_noise_list(self.val_noise)
 
     def to_dict(self) -> dict:

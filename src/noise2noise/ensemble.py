@@ -20,9 +20,9 @@ CHOICES = (1, 2, 4, 8)
 VIEWS = ((0, False), (0, True), (2, False), (2, True), (1, False), (1, True), (3, False), (3, True))
 
 
-def check_views(n: int, flag: str = "--ensemble") -> None:
+def check_views(n: int) -> None:
     if n not in CHOICES:
-        raise ValueError(f"{flag} must be one of {', '.join(map(str, CHOICES))} (views averaged), got {n}")
+        raise ValueError(f"--ensemble must be one of {', '.join(map(str, CHOICES))} (views averaged), got {n}")
 
 
 def view(x: np.ndarray, k: int) -> np.ndarray:

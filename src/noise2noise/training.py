@@ -28,7 +28,6 @@ from .config import ModelConfig, NoiseConfig, TrainConfig, parse_noise_list, par
 from .data import trainsets as D
 from .data.devicesets import DEVICE_NOISES, DeviceBatches
 from .data.folders import find_images, load_rgb
-from .distill import Teacher
 from .images import quantize, to_float
 from .inference import pad
 from .losses import loss_fn
@@ -165,8 +164,6 @@ def _distributed(cfg: TrainConfig) -> tuple[int, int]:
 
 def _weights_meta(cfg: TrainConfig, step: int, **extra) -> dict:
     training = {"target": cfg.target, "loss": cfg.loss, "step": step, **extra, "val_noise": cfg.val_noise}
-    if cfg.distill:
-        training["distill"] = {"views": cfg.distill, "teacher": Path(cfg.init or "").name}
     return {"noise": cfg.noise, "training": training}
 
 
@@ -203,26 +200,20 @@ def _loss(net, inp, tgt, mask, cfg: TrainConfig, step: int, rank: int) -> torch.
 
 
 def _step(
-    net, opt, batch, cfg: TrainConfig, step: int, use_bf16: bool, rank: int = 0, teacher: Teacher | None = None
+    net, opt, batch, cfg: TrainConfig, step: int, use_bf16: bool, rank: int = 0
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """One optimisation step on ``batch`` = (input, target, mask), the target replaced by the
-    ``teacher``'s when there is one; returns the loss and the gradient's total norm before any
-    clipping, both detached and left on the device (reading them each step would make the CPU wait
-    for a GPU every step)."""
+    """One optimisation step on ``batch`` = (input, target, mask); returns the loss and the gradient's
+    total norm before any clipping, both detached and left on the device (reading them each step would
+    make the CPU wait for a GPU every step)."""
     fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
     inp, tgt, mask = (t.contiguous(memory_format=fmt).to(cfg.device) for t in batch)
     for g in opt.param_groups:
         g["lr"] = learning_rate(cfg, step)
 
-    def run(module, x: torch.Tensor) -> torch.Tensor:
-        with torch.autocast("cpu" if cfg.device == "cpu" else "cuda", dtype=torch.bfloat16, enabled=use_bf16):
-            return module(x)
-
     def forward(x: torch.Tensor) -> torch.Tensor:
-        return run(net, x)
+        with torch.autocast("cpu" if cfg.device == "cpu" else "cuda", dtype=torch.bfloat16, enabled=use_bf16):
+            return net(x)
 
-    if teacher is not None:
-        tgt = teacher(inp, run)
     loss = _loss(forward, inp, tgt, mask, cfg, step, rank)
     opt.zero_grad(set_to_none=True)
     loss.backward()
@@ -320,7 +311,6 @@ def train(cfg: TrainConfig | None = None, *, progress: bool = True, **overrides)
     if rank == 0:
         run.write_config({**cfg.to_dict(), "world_size": world, "bf16": use_bf16}, st.step)
     validator = Validator(val_paths, parse_noise_list(cfg.val_noise)) if rank == 0 else None
-    teacher = Teacher(cfg.init, cfg.distill, cfg.device, cfg.channels_last) if cfg.distill and cfg.init else None
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     net = torch.compile(net) if cfg.compile else net
     bar = _progress_bar(cfg, st.step) if progress and rank == 0 else None
@@ -329,7 +319,7 @@ def train(cfg: TrainConfig | None = None, *, progress: bool = True, **overrides)
     t_last = t_run
     model.train()
     for batch in loader:
-        losses.append(_step(net, opt, batch, cfg, st.step, use_bf16, rank, teacher))
+        losses.append(_step(net, opt, batch, cfg, st.step, use_bf16, rank))
         if ema is not None:
             _update_ema(ema, model, cfg.ema)
         st.step += 1
