@@ -2,9 +2,10 @@
 
 * ``GET /``: the page (``page.html``); ``GET /healthz``; ``GET /api/models``;
 * ``POST /api/denoise``: multipart field ``image`` (the file), optional ``model``, ``strength``
-  (0..1), ``ensemble`` (1, 2, 4 or 8 views averaged; ``ensemble.py``) and ``job`` (a client-chosen id for ``GET /api/progress/{job}``). The answer is the
-  denoised image in the upload's format and bit depth: the same pixels, and the same bytes, as
-  ``n2n denoise`` of the same file (the same decoding, Denoiser and encoder).
+  (0..1), ``ensemble`` (1, 2, 4 or 8 views averaged; ``ensemble.py``) and ``job`` (a client-chosen
+  id for ``GET /api/progress/{job}``). The answer is the denoised image in the upload's format and
+  bit depth: the same pixels, and the same bytes, as ``n2n denoise`` of the same file (the same
+  decoding, Denoiser and encoder).
 
 Limits: uploads over ``max_upload`` bytes get 413, images over the pixel limit 413 (checked from
 the header, before decoding), anything unreadable 400, all as JSON ``{"error": ...}``; never a
