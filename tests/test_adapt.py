@@ -41,7 +41,38 @@ def test_adapt_is_deterministic_and_works_with_every_backend(tmp_path, tiny_weig
 def test_the_crop_pool_is_bounded_by_steps_not_by_the_photos(tmp_path, noisy_dir):
     paths = sorted(noisy_dir.iterdir())
     pool = crop_pool(paths, count=6, crop=64, rng=np.random.default_rng(0))
-    assert pool.shape == (6, 64, 64, 3) and pool.dtype == np.float32
+    assert pool.shape == (6, 64, 64, 3) and pool.dtype == np.uint8  # kept in the images' own type
+
+
+def test_memory_stays_bounded_whatever_the_step_count(noisy_dir, tiny_weights, monkeypatch):
+    """--adapt 100000 once kept every crop of every step (about 78 GB): the pool is capped."""
+    from noise2noise import adapt as adapt_module
+
+    asked = []
+
+    def fake_pool(paths, count, crop, rng):
+        asked.append(count)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(adapt_module, "crop_pool", fake_pool)
+    from noise2noise.weights import load_checkpoint
+
+    ck = load_checkpoint(str(tiny_weights))
+    with pytest.raises(RuntimeError, match="stop here"):
+        adapt_module.adapt(ck, sorted(noisy_dir.iterdir()), steps=100_000, progress=False)
+    assert asked == [adapt_module.POOL + adapt_module.HELD_OUT]
+
+
+def test_a_diverging_adaptation_says_so_and_names_no_temp_file(noisy_dir, tmp_path, tiny_weights, capsys):
+    argv = ["denoise", str(noisy_dir), "-o", str(tmp_path / "o"), "--weights", str(tiny_weights), "--quiet"]
+    assert main(argv + ["--adapt", "20", "--adapt-lr", "1e6", "--adapt-force"]) != 0
+    err = capsys.readouterr().err
+    assert "adapting diverged at step" in err and "lower --adapt-lr" in err and "safetensors" not in err
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+    for bad in ("nan", "-1", "inf"):
+        with pytest.raises(SystemExit) as e:
+            main(argv + ["--adapt", "2", "--adapt-lr", bad])
+        assert e.value.code == 2 and "--adapt-lr" in capsys.readouterr().err
 
 
 def test_adapt_needs_a_checkpoint(tmp_path, noisy_dir, capsys):
@@ -68,6 +99,23 @@ def test_the_held_out_check_keeps_the_original_unless_adapting_helps(noisy_dir, 
     better = adapt(ck, paths, steps=30, lr=1e-3, crop=64, progress=False)
     info = better.meta["adapted"]
     assert info["held_out_score_after"] < info["held_out_score_before"] and not info["kept"]
+    assert info["white_noise"]
+
+
+def test_on_correlated_noise_the_check_is_not_taken_at_its_word(tmp_path, tiny_weights):
+    """The masked check favours models that keep part of a correlated noise: there the original stays
+    unless forced, however the check scores the adapted model."""
+    from noise2noise.adapt import adapt
+    from noise2noise.weights import load_checkpoint
+
+    rng = np.random.default_rng(0)
+    noise = rng.normal(0, 20, (257, 257, 3))
+    noise = (noise[1:, 1:] + noise[:-1, 1:] + noise[1:, :-1] + noise[:-1, :-1]) / 2  # neighbours share noise
+    cv2.imwrite(str(tmp_path / "c.png"), np.clip(128 + noise[:256, :256], 0, 255).astype(np.uint8))
+    ck = load_checkpoint(str(tiny_weights))
+    info = adapt(ck, [tmp_path / "c.png"], steps=30, lr=1e-3, crop=128, progress=False).meta["adapted"]
+    assert not info["white_noise"] and info["kept"]
+    assert info["held_out_score_after"] < info["held_out_score_before"]  # the check alone would have taken it
 
 
 def test_auto_pixel_shuffle_follows_the_noise_correlation(tmp_path, tiny_weights):

@@ -9,8 +9,8 @@ import pytest
 from conftest import DATA
 from noise2noise.cli import main
 from noise2noise.metrics import psnr
+from noise2noise.noiseprofile import GAUSSIAN
 from noise2noise.weights import (
-    DEFAULT_MODEL,
     PURPOSE,
     REGISTRY,
     available_models,
@@ -41,15 +41,14 @@ def test_denoise_without_weights_uses_the_shipped_model_offline(tmp_path, capsys
     assert main(["denoise", str(tmp_path / "n.png"), "-o", str(tmp_path / "out"), "--quiet"]) == 0
     out = cv2.imread(str(tmp_path / "out" / "n.png"))
     assert psnr(out, clean) > psnr(noisy, clean) + 6
-    # ... and that model is DEFAULT_MODEL: naming it gives the same file.
+    # ... and that is the model auto chose for white noise: naming it gives the same file.
     assert (
-        main(["denoise", str(tmp_path / "n.png"), "-o", str(tmp_path / "named"), "--model", DEFAULT_MODEL, "--quiet"])
-        == 0
+        main(["denoise", str(tmp_path / "n.png"), "-o", str(tmp_path / "named"), "--model", GAUSSIAN, "--quiet"]) == 0
     )
     assert np.array_equal(cv2.imread(str(tmp_path / "named" / "n.png")), out)
     capsys.readouterr()
     assert main(["info", "--models"]) == 0
-    assert f"{DEFAULT_MODEL} (default)" in capsys.readouterr().out
+    assert "auto (default)" in capsys.readouterr().out
 
 
 @pytest.mark.shared("data/test/Kodak24/kodim03.png")

@@ -2,8 +2,9 @@
 
 Public API (each is what the matching ``n2n`` command calls)::
 
-    from noise2noise import Denoiser, train, evaluate, export
-    den = Denoiser.from_weights()            # the shipped default model (n2n denoise)
+    from noise2noise import Denoiser, denoise, train, evaluate, export
+    den = Denoiser.from_weights()            # "auto": the shipped model each image's noise calls for
+    denoise(["photos/"], "out/")             # n2n denoise: the whole job, a report per file
     out = den(cv2.imread("photo.png"))       # same shape and dtype, BGR as OpenCV reads it
     train(data=["photos/"], out="runs/mine", noise="gaussian:0-50", target="noisy")  # n2n train
     export(out="model.onnx")                 # n2n export: a report, the file checked against torch
@@ -14,6 +15,7 @@ from .config import ExportConfig, ModelConfig, NoiseConfig, TrainConfig
 from .denoiser import Denoiser
 from .deploy.export import export
 from .evaluation import evaluate
+from .job import denoise
 from .model import UNet, UNetCompact, build_model
 from .noise import add_noise
 from .training import train
@@ -30,6 +32,7 @@ __all__ = [
     "__version__",
     "add_noise",
     "build_model",
+    "denoise",
     "evaluate",
     "export",
     "load_checkpoint",

@@ -12,11 +12,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
 from torch import nn
 
+from .auto import AUTO, AutoDenoiser
 from .deploy.choose import EXPORTED_SUFFIXES, runner_for_checkpoint, runner_for_exported
 from .ensemble import check_views, self_ensemble, view_shapes
 from .images import MAX_PIXELS, Image, postprocess, preprocess
@@ -83,22 +85,36 @@ class Denoiser:
         compile: bool = False,
         streams: int = 1,
         ensemble: int = 1,
-    ) -> Denoiser:
+    ) -> Denoiser | AutoDenoiser:
         """From a checkpoint file (ours or a legacy ``.pt``), an exported ``.onnx``/``.xml`` file, or
         a shipped model name (default: the default model). ``backend``/``precision`` follow the one
         policy of ``deploy.choose`` (``auto``: OpenVINO when installed, else eager torch; on a GPU,
         fp16 autocast). ``compile``: ``torch.compile`` the torch backend's model. ``streams``: OpenVINO
         takes that many images at once (0 = its own choice; for folders), other backends one.
-        ``ensemble``: average the outputs of that many flipped/rotated views (1, 2, 4, 8; ``ensemble.py``)."""
+        ``ensemble``: average the outputs of that many flipped/rotated views (1, 2, 4, 8; ``ensemble.py``).
+
+        With neither ``path`` nor ``model`` (or ``model="auto"``) the result is an ``AutoDenoiser``:
+        the same calls, with the shipped model chosen per image from its noise (``auto.py``)."""
+        if path is None and model in (None, AUTO) and arch is None:
+            opts = dict(device=device, tile=tile, overlap=overlap, backend=backend, precision=precision)
+            opts.update(resize=resize, compile=compile, streams=streams)
+            return AutoDenoiser(
+                lambda name: cls.from_weights(model=name, strength=strength, ensemble=ensemble, **opts),
+                strength,
+                ensemble,
+            )
+        if model == AUTO:
+            raise ValueError("model 'auto' picks among the shipped models: give no weights file or --arch with it")
         if path is not None and str(path).endswith(EXPORTED_SUFFIXES):
             runner, backend, precision = runner_for_exported(path, backend, precision, streams)
-            meta = {"backend": backend, "precision": precision}
+            meta = {"name": Path(path).stem, "backend": backend, "precision": precision}
             return cls(
                 runner, 3, tile, overlap, meta, resize, strength=strength, streams=_streams(runner), ensemble=ensemble
             )
         ckpt = load_checkpoint(path, model, arch)
         runner, backend, precision = runner_for_checkpoint(ckpt, backend, precision, device, compile, streams)
-        meta = {**ckpt.meta, "backend": backend, "precision": precision}
+        name = model or Path(ckpt.path).stem
+        meta = {**ckpt.meta, "name": name, "backend": backend, "precision": precision}
         channels = ckpt.config.in_channels
         return cls(runner, channels, tile, overlap, meta, resize, ckpt.model, strength, _streams(runner), ensemble)
 
@@ -139,23 +155,35 @@ class Denoiser:
             progress(1)
         return y
 
-    def __call__(self, pixels: np.ndarray, progress: Callable[[int], None] | None = None) -> np.ndarray:
-        """Denoise an OpenCV array; returns the same shape and dtype."""
+    @staticmethod
+    def check_pixels(pixels: np.ndarray) -> np.ndarray:
         if pixels.dtype not in (np.uint8, np.uint16) or pixels.ndim not in (2, 3):
             raise ValueError(f"expected an HxW or HxWx3 uint8/uint16 array, got {pixels.dtype} {pixels.shape}")
-        x = preprocess(pixels, self.resize)
+        return pixels
+
+    def __call__(self, pixels: np.ndarray, progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """Denoise an OpenCV array; returns the same shape and dtype."""
+        x = preprocess(self.check_pixels(pixels), self.resize)
+        return self.denoise_array(x, pixels.dtype.type, progress)
+
+    def denoise_array(self, x: np.ndarray, dtype: type, progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """The preprocessed ``x`` (``preprocess``) denoised, blended by ``strength`` and post-processed to ``dtype``."""
         if self.strength == 0:  # the input, exactly: no network run
             if progress:
                 progress(self.tiles_for(*x.shape[-2:]))
-            return postprocess(x, pixels.dtype.type)
+            return postprocess(x, dtype)
         y = self.run_array(x, progress)
         if self.strength != 1:
             y = x + np.float32(self.strength) * (np.clip(y, 0, 1) - x)  # blend the pictures, not the raw output
-        return postprocess(y, pixels.dtype.type)
+        return postprocess(y, dtype)
 
-    def denoise_image(self, image: Image, progress: Callable[[int], None] | None = None) -> Image:
-        """Denoise a decoded file; alpha is passed through untouched (resized with ``resize``)."""
-        alpha = image.alpha
+    def resized_alpha(self, alpha: np.ndarray | None) -> np.ndarray | None:
         if alpha is not None and self.resize is not None:
             alpha = cv2.resize(alpha, self.resize, interpolation=cv2.INTER_NEAREST)
-        return Image(self(image.pixels, progress), alpha)
+        return alpha
+
+    def denoise_image(self, image: Image, progress: Callable[[int], None] | None = None) -> Image:
+        """Denoise a decoded file; alpha is passed through untouched (resized with ``resize``). The
+        output's ``meta`` names the model."""
+        name = (self.meta or {}).get("name")
+        return Image(self(image.pixels, progress), self.resized_alpha(image.alpha), {"model": name})

@@ -29,7 +29,8 @@ from .images import ImageError, to_uint8
 from .metrics import psnr, ssim
 from .noise import add_noise
 
-Method = Callable[[np.ndarray], np.ndarray]  # HWC RGB float input -> HWC RGB uint8 output
+# HWC RGB float input -> HWC RGB uint8 output, or (output, fields for the image's entry: ``model``, ...)
+Method = Callable[[np.ndarray], np.ndarray | tuple[np.ndarray, dict]]
 
 
 @dataclass
@@ -51,6 +52,9 @@ class EvalResult:
         s = {k: float(np.mean([im[k] for im in self.images])) for k in keys}
         s["seconds_per_image"] = float(np.mean([im["seconds"] for im in self.images]))
         s["count"] = len(self.images)
+        models = [im["model"] for im in self.images if im.get("model")]
+        if models:  # images per model that ran (several for ``auto``)
+            s["models"] = {m: models.count(m) for m in sorted(set(models))}
         if self.fid is not None:
             s["fid"] = self.fid
         return s
@@ -70,9 +74,19 @@ def noisy_inputs(
 
 
 def model_method(denoiser) -> Method:
-    def run(x: np.ndarray) -> np.ndarray:
-        y = denoiser.run_array(np.ascontiguousarray(x.transpose(2, 0, 1))[None])
-        return to_uint8(y[0].transpose(1, 2, 0))
+    """The denoiser as a method; each image's entry names the model that ran (for ``auto``, the one
+    chosen for that image, with the figures it was chosen on)."""
+
+    def run(x: np.ndarray) -> tuple[np.ndarray, dict]:
+        chw = np.ascontiguousarray(x.transpose(2, 0, 1))[None]
+        fields = {"model": (denoiser.meta or {}).get("name")}
+        if hasattr(denoiser, "choose"):  # auto
+            den, choice = denoiser.choose(chw)
+            fields = choice.as_dict()
+        else:
+            den = denoiser
+        y = den.run_array(chw)
+        return to_uint8(y[0].transpose(1, 2, 0)), fields
 
     return run
 
@@ -166,7 +180,8 @@ def evaluate(
             t = time.perf_counter()
             out = m.fn(x)
             dt = time.perf_counter() - t
-            r.images.append({**base, "psnr": psnr(out, clean), "ssim": ssim(out, clean), "seconds": dt})
+            out, fields = out if isinstance(out, tuple) else (out, {})
+            r.images.append({**base, **fields, "psnr": psnr(out, clean), "ssim": ssim(out, clean), "seconds": dt})
             outs.append(out)
         if feat is not None:
             clean_feats.append(feat(clean))
@@ -237,10 +252,11 @@ def write_csv(results: list[EvalResult], path: str | Path) -> None:
     """Per-image rows of every method (atomically)."""
     with replacing(path) as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["method", "name", *CSV_FORMATS])
+        w.writerow(["method", "name", *CSV_FORMATS, "model"])
         for r in results:
             for im in r.images:
-                w.writerow([r.method, im["name"], *(format(im[k], f) for k, f in CSV_FORMATS.items())])
+                scores = (format(im[k], f) for k, f in CSV_FORMATS.items())
+                w.writerow([r.method, im["name"], *scores, im.get("model") or ""])
 
 
 def build_methods(

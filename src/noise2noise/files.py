@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+from .auto import AutoDenoiser
 from .data.folders import list_images
 from .denoiser import Denoiser
-from .images import IMAGE_EXTS, ImageError, read_image, write_image
+from .images import IMAGE_EXTS, Image, ImageError, read_image, write_image
 
 
 @dataclass
@@ -61,14 +63,17 @@ def shard(jobs: list[Job], rank: int, world: int, skip_existing: bool) -> list[J
 
 def denoise_files(
     jobs: list[Job],
-    denoiser: Denoiser,
+    denoiser: Denoiser | AutoDenoiser,
     progress: bool = True,
     on_error: Callable[[str], None] | None = None,
     prefetch: int = 2,
     label: str = "denoise",
+    records: list[dict] | None = None,
 ) -> int:
     """Denoise each job; a file that fails is reported through ``on_error`` (one line) and
-    nothing is written for it. Returns the number of failures.
+    nothing is written for it. Returns the number of failures. ``records`` (a list) receives one
+    entry per file: ``input``, ``output`` (None when it failed), ``model`` with the figures it was
+    chosen on (``auto``), ``seconds`` (decode to written) and ``error``.
 
     A pipeline: one thread decodes the next ``prefetch`` files and another encodes and writes the
     finished ones while the network runs on the current image (OpenCV and the runtimes release
@@ -78,23 +83,25 @@ def denoise_files(
     from tqdm import tqdm
 
     failures = 0
+    log = Records(records)
 
-    def report(e: ImageError) -> None:
+    def report(e: ImageError, job: Job) -> None:
         nonlocal failures
         failures += 1
+        log.failed(job, e)
         if on_error:
             on_error(str(e))
 
     bar = tqdm(total=len(jobs), desc=label, unit="img", disable=not progress or len(jobs) < 2, dynamic_ncols=True)
     if denoiser.streams > 1 and len(jobs) > 1:
-        _in_streams(jobs, denoiser, report, bar)
+        _in_streams(jobs, denoiser, report, bar, log)
         bar.close()
         return failures
     with ThreadPoolExecutor(1, "n2n-read") as reader, ThreadPoolExecutor(1, "n2n-write") as writer:
         todo, reads, writes = iter(jobs), deque(), deque()
         while True:
             while len(reads) < prefetch and (job := next(todo, None)) is not None:
-                reads.append((job, reader.submit(read_image, job.src)))
+                reads.append((job, reader.submit(log.timed(read_image, job), job.src)))
             if not reads:
                 break
             job, pending = reads.popleft()
@@ -104,19 +111,19 @@ def denoise_files(
                 n = denoiser.tiles_for(h, w)
                 with tqdm(total=n, desc=job.src.name, unit="run", leave=False, disable=not progress or n < 2) as tb:
                     out = denoiser.denoise_image(img, tb.update)
-                writes.append(writer.submit(write_image, job.dst, out))
+                writes.append((job, writer.submit(log.timed(write_image, job, out), job.dst, out)))
             except ImageError as e:
-                report(e)
+                report(e, job)
                 bar.update(1)
-            while writes and (len(writes) > 2 or writes[0].done()):
-                _finish(writes.popleft(), report, bar)
+            while writes and (len(writes) > 2 or writes[0][1].done()):
+                _finish(*writes.popleft(), report, bar)
         while writes:
-            _finish(writes.popleft(), report, bar)
+            _finish(*writes.popleft(), report, bar)
     bar.close()
     return failures
 
 
-def _in_streams(jobs: list[Job], denoiser: Denoiser, report: Callable[[ImageError], None], bar) -> None:
+def _in_streams(jobs: list[Job], denoiser, report: Callable[[ImageError, Job], None], bar, log: Records) -> None:
     """``denoiser.streams`` threads each decode and denoise whole files, one at a time, and hand the
     result to a writer thread: with the network on a share of the cores per stream, a stream busy
     decoding holds up no other (in one stream over all cores, every core would wait for it), and no
@@ -124,20 +131,20 @@ def _in_streams(jobs: list[Job], denoiser: Denoiser, report: Callable[[ImageErro
     room = threading.BoundedSemaphore(2 * denoiser.streams)
 
     def one(job: Job) -> Future:
-        out = denoiser.denoise_image(read_image(job.src))
+        out = denoiser.denoise_image(log.timed(read_image, job)(job.src))
         room.acquire()
-        write = writer.submit(write_image, job.dst, out)
+        write = writer.submit(log.timed(write_image, job, out), job.dst, out)
         write.add_done_callback(lambda _: room.release())
         return write
 
     with ThreadPoolExecutor(1, "n2n-write") as writer, ThreadPoolExecutor(denoiser.streams, "n2n-stream") as pool:
-        futures = [pool.submit(one, job) for job in jobs]
+        futures = {pool.submit(one, job): job for job in jobs}
         try:
             for f in as_completed(futures):
                 try:
-                    _finish(f.result(), report, bar)
+                    _finish(futures[f], f.result(), report, bar)
                 except ImageError as e:  # the file could not be read
-                    report(e)
+                    report(e, futures[f])
                     bar.update(1)
         except BaseException:
             for f in futures:
@@ -145,9 +152,40 @@ def _in_streams(jobs: list[Job], denoiser: Denoiser, report: Callable[[ImageErro
             raise
 
 
-def _finish(write: Future, report: Callable[[ImageError], None], bar) -> None:
+def _finish(job: Job, write: Future, report: Callable[[ImageError, Job], None], bar) -> None:
     try:
         write.result()
     except ImageError as e:
-        report(e)
+        report(e, job)
     bar.update(1)
+
+
+class Records:
+    """The per-file entries of ``denoise_files`` (thread-safe; a no-op without a list)."""
+
+    def __init__(self, records: list[dict] | None) -> None:
+        self.records, self.start, self.lock = records, {}, threading.Lock()
+
+    def timed(self, fn: Callable, job: Job, out: Image | None = None) -> Callable:
+        """``fn`` that marks the start of ``job`` (reading) or records it done (writing ``out``)."""
+
+        def run(*args):
+            if out is None:
+                self.start[job.src] = time.perf_counter()
+            result = fn(*args)
+            if out is not None:
+                self._add(job, str(job.dst), (out.meta or {}), None)
+            return result
+
+        return run
+
+    def failed(self, job: Job, e: Exception) -> None:
+        self._add(job, None, {}, str(e))
+
+    def _add(self, job: Job, output: str | None, meta: dict, error: str | None) -> None:
+        if self.records is None:
+            return
+        seconds = time.perf_counter() - self.start.get(job.src, time.perf_counter())
+        entry = {"input": str(job.src), "output": output, **meta, "seconds": round(seconds, 4), "error": error}
+        with self.lock:
+            self.records.append(entry)

@@ -44,6 +44,7 @@ class Image:
 
     pixels: np.ndarray
     alpha: np.ndarray | None = None
+    meta: dict | None = None  # a denoised image: the model that made it (``Denoiser.denoise_image``)
 
 
 def header_size(data: bytes) -> tuple[int, int] | None:

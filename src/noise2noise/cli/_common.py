@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import sys
 from typing import Any
 
 from ..atomic import write_text
+from ..auto import AUTO, AutoDenoiser
 from ..config import ARCHS, BACKENDS, PRECISIONS
 from ..denoiser import Denoiser
 from ..ensemble import CHOICES
 from ..inference import DEFAULT_OVERLAP
-from ..weights import DEFAULT_MODEL
+from ..noiseprofile import GAUSSIAN, PHOTO
 
 _TYPES = {"int": int, "float": float, "str": str}
 
@@ -39,14 +41,25 @@ def non_negative(text: str) -> int:
     return v
 
 
+def non_negative_float(text: str) -> float:
+    """A finite number >= 0 (``nan``, ``inf`` and negatives are refused by the parser)."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not math.isfinite(v) or v < 0:
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text}")
+    return v
+
+
 def add_model_args(p: argparse.ArgumentParser) -> None:
     """``--weights``/``--model``/``--arch`` and the runtime options (the policy of ``deploy.choose``)."""
     g = p.add_argument_group("model")
     g.add_argument("--weights", help="checkpoint: our .safetensors, a legacy .pt state_dict, or an exported .onnx/.xml")
     g.add_argument(
         "--model",
-        help=f"a shipped model (default: {DEFAULT_MODEL}, for Gaussian-like noise; n2n-photo for real photographs'"
-        " camera noise); `n2n info --models` lists them",
+        help=f"a shipped model; default: {AUTO}, which picks per image from its noise ({GAUSSIAN} for white "
+        f"noise, {PHOTO} for a camera's); `n2n info --models` lists them",
     )
     g.add_argument("--arch", choices=ARCHS, help="architecture of a legacy .pt (guessed from its keys if omitted)")
     g.add_argument(
@@ -78,7 +91,7 @@ def load_denoiser(
     strength: float = 1.0,
     streams: int = 1,
     ensemble: int = 1,
-) -> Denoiser:
+) -> Denoiser | AutoDenoiser:
     """The Denoiser of the model options: the same call a Python user makes."""
     return Denoiser.from_weights(
         args.weights,

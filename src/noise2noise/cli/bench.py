@@ -69,6 +69,10 @@ def run(args: argparse.Namespace) -> int:
         if "speedup_vs_torch_fp32" in r:
             shape = "x".join(map(str, r["shape"]))
             print(f"{r['config']:<20}{shape:>14}  {r['speedup_vs_torch_fp32']:.2f}x eager torch fp32")
+        if "share_of_default_run" in r:
+            shape = "x".join(map(str, r["shape"]))
+            share = f"{100 * r['share_of_default_run']:.1f}% of one run of the default path"
+            print(f"{r['config']:<20}{shape:>14}  the auto model's noise analysis: {share}")
     if args.json_out:
         write_report(args.json_out, dumps(rows))
     if all("error" in r for r in rows):

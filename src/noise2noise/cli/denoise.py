@@ -5,18 +5,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
+from collections import Counter
 from pathlib import Path
 
-from ..adapt import adapt
 from ..atomic import check_writable
-from ..files import denoise_files, plan, shard
 from ..inference import DEFAULT_OVERLAP
-from ..weights import load_checkpoint, save_weights
-from ._common import add_ensemble_arg, add_model_args, load_denoiser, non_negative, size_arg
+from ..job import AdaptOptions, DenoiseOptions, denoise
+from ..reports import dumps
+from ._common import add_ensemble_arg, add_model_args, non_negative, non_negative_float, size_arg, write_report
 
 HELP = "Denoise image files (same name, format, size and bit depth out)."
-EXAMPLE = """n2n denoise photo.png -o out/          # the shipped default model
+EXAMPLE = """n2n denoise photo.png -o out/          # the model is chosen per image from its noise
   n2n denoise 'shots/*.jpg' -o out/ --weights my.safetensors"""
 
 
@@ -68,7 +67,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--save-adapted", metavar="FILE", help="keep the adapted weights (.safetensors)")
     g.add_argument(
-        "--adapt-lr", type=float, default=1e-4, help="learning rate of the adaptation (default: %(default)s)"
+        "--adapt-lr",
+        type=non_negative_float,
+        default=1e-4,
+        help="learning rate of the adaptation (default: %(default)s)",
     )
     g.add_argument(
         "--adapt-pd",
@@ -85,7 +87,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="use the adapted model even when the held-out self-supervised check finds it no better",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--json",
+        dest="json_out",
+        metavar="FILE",
+        help="write the report (per file: output, model and why it was chosen, seconds, error) to FILE ('-' = stdout)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar, no per-file model lines")
 
 
 def _stride(text: str) -> int | str:
@@ -100,51 +108,54 @@ def _stride(text: str) -> int | str:
     return v
 
 
-def _adapted(args: argparse.Namespace, jobs, tmp: str) -> None:
-    """Fine-tune the chosen model on the inputs; point ``args.weights`` at the adapted weights."""
-    if args.weights and str(args.weights).endswith((".onnx", ".xml")):
-        raise ValueError("--adapt needs a checkpoint (.safetensors or .pt), not an exported file")
-    ck = load_checkpoint(args.weights, args.model, args.arch)
-    srcs = [j.src for j in jobs]
-    adapted = adapt(
-        ck,
-        srcs,
-        args.adapt,
-        args.seed,
-        args.adapt_lr,
-        pd=args.adapt_pd,
-        progress=not args.quiet,
-        force=args.adapt_force,
-    )
-    kept = adapted.meta["adapted"]["kept"]  # the original model then denoises by its usual path (int8, say)
-    dest = args.save_adapted or str(Path(tmp) / "adapted.safetensors")
-    if args.save_adapted or not kept:
-        save_weights(dest, adapted.model, adapted.config, adapted.meta)
-    if not kept:
-        args.weights, args.model, args.arch = dest, None, None
-
-
 def run(args: argparse.Namespace) -> int:
-    jobs = plan(args.inputs, args.out, args.overwrite)  # every path checked before any work
+    if args.json_out not in (None, "-"):
+        check_writable(args.json_out)
+    options = DenoiseOptions(
+        args.weights,
+        args.model,
+        args.arch,
+        args.device,
+        args.backend,
+        args.precision,
+        args.compile,
+        args.tile,
+        args.overlap,
+        args.streams,
+        args.resize,
+        args.strength,
+        args.ensemble,
+    )
+    adapting = AdaptOptions(args.adapt, args.adapt_lr, args.adapt_pd, args.seed, args.adapt_force, args.save_adapted)
     rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
-    jobs = shard(jobs, rank, world, args.skip_existing or world > 1)
-    label = f"denoise [rank {rank} of {world}]" if world > 1 else "denoise"
-    if args.save_adapted:
-        check_writable(args.save_adapted)
-    with tempfile.TemporaryDirectory(prefix="n2n-adapt-") as tmp:
-        if args.adapt:
-            _adapted(args, jobs, tmp)
-        streams = args.streams if len(jobs) > 1 and world == 1 else 1
-        den = load_denoiser(
-            args,
-            tile=args.tile,
-            overlap=args.overlap,
-            resize=args.resize,
-            strength=args.strength,
-            streams=streams,
-            ensemble=args.ensemble,
+    report = denoise(
+        args.inputs,
+        args.out,
+        options,
+        adapting,
+        overwrite=args.overwrite,
+        skip_existing=args.skip_existing,
+        rank=rank,
+        world=world,
+        progress=not args.quiet,
+        on_error=lambda m: print(f"n2n: error: {m}", file=sys.stderr),
+    )
+    if not args.quiet:
+        _log_models(report["files"])
+    if args.json_out:
+        write_report(args.json_out, dumps(report))
+    return 1 if report["failures"] else 0
+
+
+def _log_models(files: list[dict]) -> None:
+    """Which model denoised each file, with the figures behind an automatic choice (one line per
+    file for up to 50 files, else a count per model)."""
+    done = [f for f in files if f["output"] and f.get("reason")]
+    if len(done) <= 50:
+        for f in done:
+            print(f"n2n: {Path(f['input']).name}: {f['model']} ({f['reason']})", file=sys.stderr)
+    elif done:
+        counts = Counter(f["model"] for f in done)
+        print(
+            "n2n: models chosen: " + ", ".join(f"{m} for {n} files" for m, n in counts.most_common()), file=sys.stderr
         )
-        failures = denoise_files(
-            jobs, den, not args.quiet, lambda m: print(f"n2n: error: {m}", file=sys.stderr), label=label
-        )
-    return 1 if failures else 0

@@ -6,8 +6,10 @@ import argparse
 from pathlib import Path
 
 from ..atomic import check_writable
+from ..auto import AUTO
 from ..config import EVAL_METHODS, EVAL_PRESETS, PROTOCOLS
 from ..evaluation import build_methods, evaluate, table_rows, to_json, write_csv
+from ..noiseprofile import GAUSSIAN
 from ..reports import dumps
 from ._common import add_ensemble_arg, add_model_args, load_denoiser, write_report
 
@@ -65,14 +67,16 @@ def _print_summary(results, config: dict) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.preset == "card":
+    if args.preset == "card":  # the card's figure is of the Gaussian model
         args.noise, args.protocol = args.noise or "gaussian:25", "float"
+        if not args.weights and args.model in (None, AUTO):
+            args.model = GAUSSIAN
     for dest in (args.json_out, args.csv_out, args.table):
         if dest not in (None, "-"):
             check_writable(dest)
     if args.montage:
         check_writable(args.montage, folder=True)
-    label = Path(args.weights).stem if args.weights else (args.model or "default")
+    label = Path(args.weights).stem if args.weights else (args.model or AUTO)
     specs = build_methods(
         args.method or ["model"], args.noise, lambda: load_denoiser(args, tile=0, ensemble=args.ensemble), label
     )

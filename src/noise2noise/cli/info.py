@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from ..auto import AUTO, CANDIDATES
 from ..config import ARCHS
 from ..info import arch_info, model_info, parse_shape
 from ..reports import dumps
-from ..weights import DEFAULT_MODEL, PURPOSE, REGISTRY, available_models, load_weights
+from ..weights import PURPOSE, REGISTRY, available_models, load_weights
 
 HELP = "Parameters and FLOPs of an architecture or checkpoint."
 EXAMPLE = "n2n info --arch unet-compact --shape 3x256x256 --json"
@@ -24,8 +25,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.models:
         have = available_models()
+        print(f"{AUTO + ' (default)':<24}per image, the model its noise calls for: {', '.join(CANDIDATES)}")
         for n in REGISTRY:
-            tag = f"{n}{' (default)' if n == DEFAULT_MODEL else ''}{'' if n in have else ' [not installed]'}"
+            tag = f"{n}{'' if n in have else ' [not installed]'}"
             print(f"{tag:<24}{PURPOSE[n]}")
         return 0
     shape = parse_shape(args.shape)

@@ -51,7 +51,11 @@ def cpu_name() -> str:
 def check_configs(configs: list[str], files: dict[str, str], repeats: int, warmup: int) -> None:
     """Refuse, before anything runs, names that are not ``RUNTIME-PRECISION`` (or ``torch-fp32-cl``,
     or a ``files`` name) and counts that would time nothing."""
-    valid = {f"{r}-{p}" for r in RUNTIMES for p in PRECISIONS if p != "auto"} | {"torch-fp32-cl"} | set(files)
+    valid = (
+        {f"{r}-{p}" for r in RUNTIMES for p in PRECISIONS if p != "auto"}
+        | {"torch-fp32-cl", "auto-profile"}
+        | set(files)
+    )
     unknown = [c for c in configs if c not in valid]
     if unknown:
         raise ValueError(f"unknown bench config {unknown[0]!r}; use RUNTIME-PRECISION, e.g. {', '.join(BENCH_CONFIGS)}")
@@ -68,6 +72,10 @@ def _runner(config: str, weights: str | None, model: str | None, files: dict[str
     from ..weights import load_checkpoint
     from .choose import runner_for_checkpoint
 
+    if config == "auto-profile":
+        from ..noiseprofile import profile
+
+        return profile, None
     if config in files:  # PATH or PATH@BACKEND
         path, _, backend = files[config].partition("@")
         return runner_for_file(path, backend or None), None
@@ -159,8 +167,12 @@ def bench(
             (r for r in rows if r["config"] == "torch-fp32" and r["shape"] == list(shape) and "error" not in r), None
         )
         for r in rows:
-            if base and r["shape"] == list(shape) and "error" not in r:
+            if base and r["shape"] == list(shape) and "error" not in r and r["config"] != "auto-profile":
                 r["speedup_vs_torch_fp32"] = base["median_ms"] / r["median_ms"]
+        net = next((r for r in rows if r["default"] and r["shape"] == list(shape) and "error" not in r), None)
+        for r in rows:
+            if net and r["config"] == "auto-profile" and r["shape"] == list(shape) and "error" not in r:
+                r["share_of_default_run"] = r["median_ms"] / net["median_ms"]
     return rows
 
 

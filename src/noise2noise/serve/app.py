@@ -5,7 +5,8 @@
   (0..1), ``ensemble`` (1, 2, 4 or 8 views averaged; ``ensemble.py``) and ``job`` (a client-chosen
   id for ``GET /api/progress/{job}``). The answer is the denoised image in the upload's format and
   bit depth: the same pixels, and the same bytes, as ``n2n denoise`` of the same file (the same
-  decoding, Denoiser and encoder).
+  decoding, Denoiser and encoder). Its headers ``X-N2N-Model`` and ``X-N2N-Reason`` name the model
+  that ran and, for ``auto``, why it was chosen for this image.
 
 Limits: uploads over ``max_upload`` bytes get 413, images over the pixel limit 413 (checked from
 the header, before decoding), anything unreadable 400, all as JSON ``{"error": ...}``; never a
@@ -30,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from ..images import IMAGE_EXTS, Image, ImageError, ImageTooLarge, decode_image, encode_image, format_ext
+from ..images import IMAGE_EXTS, ImageError, ImageTooLarge, decode_image, encode_image, format_ext
 from ..weights import WeightsError
 from .models import ModelPool
 
@@ -96,16 +97,18 @@ class Api:
 
     def work(
         self, data: bytes, filename: str, model: str | None, strength: float, ensemble: int, job: str | None
-    ) -> tuple[bytes, str]:
-        """Decode, denoise and encode, as ``n2n denoise`` does (runs in the worker thread)."""
+    ) -> tuple[bytes, str, dict]:
+        """Decode, denoise and encode, as ``n2n denoise`` does (runs in the worker thread); returns
+        the bytes, their extension and what the output's ``meta`` says (the model used)."""
         image = decode_image(data, filename or "upload")
         den = dataclasses.replace(self.pool.get(model), strength=strength, ensemble=ensemble)
         h, w = image.pixels.shape[:2]
         self.progress.set(job, state="running", done=0, total=den.tiles_for(h, w))
         ext = _answer_ext(filename, data)
-        out = encode_image(Image(den(image.pixels, self.progress.tick(job)), image.alpha), ext)
+        result = den.denoise_image(image, self.progress.tick(job))
+        out = encode_image(result, ext)
         self.progress.set(job, state="done")
-        return out, ext
+        return out, ext, result.meta or {}
 
     async def _upload(self, request: Request) -> tuple[dict, bytes] | JSONResponse:
         """The form's fields and the image's bytes, or the error to answer."""
@@ -147,7 +150,7 @@ class Api:
         self.progress.set(f["job"], state="queued", done=0, total=0)
         try:
             args = (data, f["filename"], f["model"] or None, f["strength"], f["ensemble"], f["job"])
-            out, ext = await asyncio.get_running_loop().run_in_executor(self.executor, self.work, *args)
+            out, ext, meta = await asyncio.get_running_loop().run_in_executor(self.executor, self.work, *args)
         except ImageTooLarge as e:
             return error(413, str(e))
         except (ImageError, WeightsError, ValueError) as e:
@@ -156,7 +159,9 @@ class Api:
         finally:
             self.waiting -= 1
         disposition = f'attachment; filename="{_download_name(f["filename"], ext)}"'
-        headers = {"Content-Disposition": disposition}
+        headers = {"Content-Disposition": disposition, "X-N2N-Model": str(meta.get("model") or "")}
+        if meta.get("reason"):
+            headers["X-N2N-Reason"] = str(meta["reason"])
         return Response(out, media_type=MIME.get(ext, "application/octet-stream"), headers=headers)
 
     async def models(self, request: Request) -> JSONResponse:

@@ -1,5 +1,6 @@
-"""The models a server offers: the shipped ones and an optional checkpoint file, each loaded on
-first use with the same call and defaults as ``n2n denoise`` (so the pixels are the same)."""
+"""The models a server offers: ``auto`` (the shipped model chosen per image, the default), the
+shipped ones and an optional checkpoint file, each loaded on first use with the same call and
+defaults as ``n2n denoise`` (so the pixels are the same)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..auto import AUTO, CANDIDATES, AutoDenoiser
 from ..denoiser import Denoiser
-from ..weights import DEFAULT_MODEL, WeightsError, available_models, load_checkpoint
+from ..weights import WeightsError, available_models, load_checkpoint
 
 
 @dataclass
 class ModelPool:
-    """Named models; ``weights`` (a file) is offered under its file name and becomes the default."""
+    """Named models; ``weights`` (a file) is offered under its file name and becomes the default;
+    else ``auto`` is the default when every model it chooses from is installed."""
 
     weights: str | None = None
     default: str | None = None
@@ -25,12 +28,14 @@ class ModelPool:
         self.files = {Path(self.weights).stem: self.weights} if self.weights else {}
         if self.weights:
             load_checkpoint(self.weights)  # a bad file is an error at start, not on the first request
-        self.default = self.default or (next(iter(self.files)) if self.files else DEFAULT_MODEL)
+        self.default = self.default or next(iter(self.names()), None)
         if self.default not in self.names():
             raise WeightsError(f"unknown model {self.default!r}; offered: {', '.join(self.names())}")
 
     def names(self) -> list[str]:
-        return [*self.files, *available_models()]
+        shipped = available_models()
+        auto = [AUTO] if all(m in shipped for m in CANDIDATES) else []
+        return [*self.files, *auto, *shipped]
 
     def describe(self) -> list[dict]:
         """What ``GET /api/models`` lists (read from the files once: the offer does not change)."""
@@ -41,6 +46,10 @@ class ModelPool:
     def _read_description(self) -> list[dict]:
         out = []
         for name in self.names():
+            if name == AUTO:
+                noise = f"chosen per image from its noise: {', '.join(CANDIDATES)}"
+                out.append({"name": name, "default": name == self.default, "noise": noise, "target": None})
+                continue
             meta = load_checkpoint(self.files.get(name), None if name in self.files else name).meta
             training = meta.get("training", {})
             out.append(
@@ -53,7 +62,7 @@ class ModelPool:
             )
         return out
 
-    def get(self, name: str | None) -> Denoiser:
+    def get(self, name: str | None) -> Denoiser | AutoDenoiser:
         """The Denoiser of ``name`` (default: the pool's default), loaded once."""
         name = name or self.default
         if name not in self.names():

@@ -1,0 +1,117 @@
+"""The ``auto`` model against an oracle: per image, the model ``auto`` chose, the PSNR of each shipped
+model it chooses from, and what a wrong choice cost.
+
+    python benchmarks/auto_oracle.py run --set ../shared/data/test/Kodak24 --noise gaussian:25 --protocol uint8 \
+        --out docs/results/auto-oracle.jsonl
+    python benchmarks/auto_oracle.py run --set ../shared/data/pairs/PolyU --out docs/results/auto-oracle.jsonl
+    python benchmarks/auto_oracle.py run --set ../shared/data/real/RNI15 --choice-only --out docs/results/auto-oracle.jsonl
+    python benchmarks/auto_oracle.py table docs/results/auto-oracle.jsonl      # the Markdown table
+
+``run`` appends one JSON line per image (noisy inputs exactly as ``n2n eval`` makes them: the same
+seeds and protocols), each model run by the default path (``backend auto``: the shipped int8 model
+on OpenVINO). Since ``auto`` runs the chosen model by that same path, its PSNR is the chosen model's.
+``--choice-only`` records the choice alone (sets without clean images)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from noise2noise.auto import CANDIDATES, pick
+from noise2noise.config import NoiseConfig
+from noise2noise.data.evalsets import open_evalset
+from noise2noise.denoiser import Denoiser
+from noise2noise.evaluation import noisy_inputs
+from noise2noise.images import read_image, to_float, to_rgb, to_uint8
+from noise2noise.metrics import psnr
+
+
+def run(a: argparse.Namespace) -> None:
+    noise = NoiseConfig.parse(a.noise) if a.noise else None
+    dens = {} if a.choice_only else {m: Denoiser.from_weights(model=m, tile=0) for m in CANDIDATES}
+    label = Path(a.set).name
+    if a.choice_only:
+        items = [(p.name, p) for p in sorted(Path(a.set).iterdir()) if p.is_file()]
+    else:
+        items = open_evalset(a.set, real=noise is None).items
+    items = items[: a.limit] if a.limit else items
+    with open(a.out, "a") as f:
+        for i, (name, load) in enumerate(items):
+            if a.choice_only:
+                x, clean = to_float(to_rgb(read_image(load).pixels)), None
+            else:
+                clean, real_noisy = load()
+                x = noisy_inputs(clean, real_noisy, noise, a.protocol, i, a.seed)
+            chw = np.ascontiguousarray(x.transpose(2, 0, 1))[None]
+            t = time.perf_counter()
+            c = pick(chw)
+            row = {
+                "set": label,
+                "noise": str(noise) if noise else "real",
+                "protocol": a.protocol if noise else "real-8bit",
+                "name": name,
+                "model": c.model,
+                "reason": c.reason,
+                "profile": c.noise.as_dict(),
+                "profile_seconds": round(time.perf_counter() - t, 4),
+            }
+            if clean is not None:
+                row["noisy_psnr"] = psnr(to_uint8(x), clean)
+                row["psnr"] = {m: psnr(to_uint8(d.run_array(chw)[0].transpose(1, 2, 0)), clean) for m, d in dens.items()}
+            f.write(json.dumps(row) + "\n")
+            f.flush()
+            print(name, c.model, row.get("psnr", ""), flush=True)
+
+
+def table(a: argparse.Namespace) -> None:
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for path in a.files:
+        for line in open(path):
+            r = json.loads(line)
+            groups[(r["set"], r["noise"], r["protocol"])].append(r)
+    g, p = CANDIDATES
+    print(
+        f"| set | noise | protocol | images | auto chose {g} / {p} | auto | {g} | {p} | oracle | loss vs oracle "
+        "| worst wrong choice | worse than noisy |"
+    )
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for (s, noise, proto), rows in groups.items():
+        picks = f"{sum(r['model'] == g for r in rows)} / {sum(r['model'] == p for r in rows)}"
+        if "psnr" not in rows[0]:
+            print(f"| {s} | {noise} | {proto} | {len(rows)} | {picks} | - | - | - | - | - | - | - |")
+            continue
+        auto = np.array([r["psnr"][r["model"]] for r in rows])
+        each = {m: np.array([r["psnr"][m] for r in rows]) for m in CANDIDATES}
+        best = np.maximum(each[g], each[p])
+        loss = best - auto
+        worse = int(sum(a_ < r["noisy_psnr"] for a_, r in zip(auto, rows)))
+        print(
+            f"| {s} | {noise} | {proto} | {len(rows)} | {picks} | {auto.mean():.3f} | {each[g].mean():.3f} "
+            f"| {each[p].mean():.3f} | {best.mean():.3f} | {loss.mean():.3f} | {loss.max():.3f} | {worse} |"
+        )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="measure one set under one noise; append JSON lines")
+    r.add_argument("--set", required=True, help="clean images (with --noise), a pairs folder, or noisy images")
+    r.add_argument("--noise", help="synthetic noise for a clean set, e.g. gaussian:25, camera:8")
+    r.add_argument("--protocol", default="uint8", choices=("float", "uint8"), help="as n2n eval (default: uint8)")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--limit", type=int, help="only the first N images")
+    r.add_argument("--choice-only", action="store_true", help="no clean images: record the choice only")
+    r.add_argument("--out", required=True, help="JSON lines file to append to")
+    t = sub.add_parser("table", help="the Markdown table of JSON lines files")
+    t.add_argument("files", nargs="+")
+    a = ap.parse_args()
+    run(a) if a.cmd == "run" else table(a)
+
+
+if __name__ == "__main__":
+    main()

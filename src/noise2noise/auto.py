@@ -1,0 +1,124 @@
+"""The ``auto`` model: each image is denoised by the shipped model its own noise calls for.
+
+``noiseprofile.profile`` measures the noise of the decoded image (how white it is between
+neighbouring pixels, between colour channels and across brightness); ``noiseprofile.choose`` names
+the model: ``n2n-gaussian`` for white noise of one level, ``n2n-photo`` for everything else (a
+camera's noise, or next to no noise). The chosen model then runs by its usual path (its int8 file
+on OpenVINO, tiling, ensemble), built once on first use with the options every model shares. The
+choice depends on the pixels alone, so the same image always gets the same model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .images import Image, preprocess
+from .noiseprofile import GAUSSIAN, PHOTO, NoiseProfile, choose, profile
+
+AUTO = "auto"
+CANDIDATES = (GAUSSIAN, PHOTO)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The model picked for one image and the figures it was picked on."""
+
+    model: str
+    reason: str
+    noise: NoiseProfile
+
+    def as_dict(self) -> dict:
+        return {"model": self.model, "reason": self.reason, "noise": self.noise.as_dict()}
+
+
+def pick(x: np.ndarray) -> Choice:
+    """The shipped model for ``x`` (``1xCxHxW`` or ``CxHxW`` float in [0, 1])."""
+    p = profile(x)
+    model, reason = choose(p)
+    return Choice(model, reason, p)
+
+
+@dataclass
+class AutoDenoiser:
+    """Denoises like a ``Denoiser`` (same call, same arrays), choosing the model per image.
+
+    ``build(name)`` returns the ``Denoiser`` of a shipped model with the shared options; each is
+    built once, on first use, and shared by copies made with ``dataclasses.replace`` (the server
+    changes ``strength``/``ensemble`` per request that way)."""
+
+    build: Callable[[str], Any]
+    strength: float = 1.0
+    ensemble: int = 1
+    _built: dict = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.first = self.get(PHOTO)  # built now, so bad options fail before any image is read
+
+    def get(self, name: str) -> Any:
+        """The ``Denoiser`` of ``name`` with this one's strength and ensemble."""
+        with self._lock:
+            if name not in self._built:
+                self._built[name] = self.build(name)
+        den = self._built[name]
+        if (den.strength, den.ensemble) != (self.strength, self.ensemble):
+            den = dataclasses.replace(den, strength=self.strength, ensemble=self.ensemble)
+        return den
+
+    # the attributes callers read from a Denoiser
+    @property
+    def streams(self) -> int:
+        return self.first.streams
+
+    @property
+    def resize(self) -> tuple[int, int] | None:
+        return self.first.resize
+
+    @property
+    def in_channels(self) -> int:
+        return self.first.in_channels
+
+    @property
+    def model(self) -> Any:
+        return self.first.model
+
+    @property
+    def meta(self) -> dict:
+        keep = ("backend", "precision")
+        return {
+            "name": AUTO,
+            "models": list(CANDIDATES),
+            **{k: self.first.meta[k] for k in keep if k in self.first.meta},
+        }
+
+    def tiles_for(self, h: int, w: int) -> int:
+        return self.first.tiles_for(h, w)  # every candidate has the same architecture and tiling
+
+    def choose(self, x: np.ndarray) -> tuple[Any, Choice]:
+        """The chosen model's ``Denoiser`` for the preprocessed ``x`` (``1xCxHxW``), and the choice."""
+        c = pick(x)
+        return self.get(c.model), c
+
+    def run_array(self, x: np.ndarray, progress: Callable[[int], None] | None = None) -> np.ndarray:
+        return self.choose(x)[0].run_array(x, progress)
+
+    def denoise(self, pixels: np.ndarray, progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, Choice]:
+        """An OpenCV array denoised (same shape and dtype), and the choice made for it."""
+        x = preprocess(pixels, self.resize)
+        den, c = self.choose(x)
+        return den.denoise_array(x, pixels.dtype.type, progress), c
+
+    def __call__(self, pixels: np.ndarray, progress: Callable[[int], None] | None = None) -> np.ndarray:
+        return self.denoise(pixels, progress)[0]
+
+    def denoise_image(self, image: Image, progress: Callable[[int], None] | None = None) -> Image:
+        """A decoded file denoised; the output's ``meta`` names the model and the figures."""
+        den = self.first
+        out, c = self.denoise(den.check_pixels(image.pixels), progress)
+        return Image(out, den.resized_alpha(image.alpha), c.as_dict())

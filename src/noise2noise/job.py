@@ -1,0 +1,161 @@
+"""A whole ``n2n denoise`` job as one library call: plan the outputs, adapt (optionally), build the
+model, denoise every file atomically, and report per file what happened.
+
+    report = noise2noise.denoise(["photos/"], "out/")        # = n2n denoise photos/ -o out/
+    report["files"][0]  # {"input", "output", "model", "reason", "noise", "seconds", "error"}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from .adapt import adapt as adapt_model
+from .atomic import check_writable
+from .auto import AUTO, pick
+from .denoiser import Denoiser
+from .files import Job, denoise_files, plan, shard
+from .images import ImageError, preprocess, read_image
+from .inference import DEFAULT_OVERLAP
+from .weights import load_checkpoint, save_weights
+
+
+@dataclasses.dataclass
+class DenoiseOptions:
+    """How each image is denoised: the options of ``Denoiser.from_weights``."""
+
+    weights: str | None = None
+    model: str | None = None  # a shipped model; None or "auto": chosen per image
+    arch: str | None = None
+    device: str = "cpu"
+    backend: str = "auto"
+    precision: str = "auto"
+    compile: bool = False
+    tile: int | None = None
+    overlap: int = DEFAULT_OVERLAP
+    streams: int = 1
+    resize: tuple[int, int] | None = None
+    strength: float = 1.0
+    ensemble: int = 1
+
+    @property
+    def auto(self) -> bool:
+        return self.weights is None and self.model in (None, AUTO) and self.arch is None
+
+    def denoiser(self, streams: int | None = None):
+        return Denoiser.from_weights(
+            self.weights,
+            model=self.model,
+            arch=self.arch,
+            device=self.device,
+            tile=self.tile,
+            overlap=self.overlap,
+            backend=self.backend,
+            precision=self.precision,
+            resize=self.resize,
+            strength=self.strength,
+            compile=self.compile,
+            streams=self.streams if streams is None else streams,
+            ensemble=self.ensemble,
+        )
+
+
+@dataclasses.dataclass
+class AdaptOptions:
+    """Fine-tuning on the inputs before denoising them (``adapt.py``); ``steps=0``: off."""
+
+    steps: int = 0
+    lr: float = 1e-4
+    pd: int | str = "auto"
+    seed: int = 0
+    force: bool = False
+    save: str | None = None  # keep the adapted weights in this file
+
+
+def denoise(
+    inputs: list[str],
+    out: str | os.PathLike,
+    options: DenoiseOptions | None = None,
+    adapt: AdaptOptions | None = None,
+    *,
+    overwrite: bool = False,
+    skip_existing: bool = False,
+    rank: int = 0,
+    world: int = 1,
+    progress: bool = True,
+    on_error: Callable[[str], None] | None = None,
+) -> dict:
+    """Denoise ``inputs`` (files, folders, globs) into the folder ``out``; returns the report:
+    ``files`` (one entry per file, in input order) and ``failures``. Every path is checked before
+    any work; a file that fails is reported (``on_error``, and its entry's ``error``) and the others
+    go on. ``rank``/``world``: this process takes every ``world``-th file (torchrun)."""
+    options = options or DenoiseOptions()
+    adapt = adapt or AdaptOptions()
+    jobs = plan(inputs, out, overwrite)
+    jobs = shard(jobs, rank, world, skip_existing or world > 1)
+    label = f"denoise [rank {rank} of {world}]" if world > 1 else "denoise"
+    if adapt.save:
+        check_writable(adapt.save)
+    streams = options.streams if len(jobs) > 1 and world == 1 else 1
+    records: list[dict] = []
+    failures = 0
+    with tempfile.TemporaryDirectory(prefix="n2n-adapt-") as tmp:
+        groups = _groups(jobs, options, adapt, records, on_error)
+        failures += len(records)
+        for opts, group in groups:
+            if adapt.steps:
+                name = opts.model or (Path(opts.weights).stem if opts.weights else "model")
+                scratch = Path(tmp) / f"{name}-adapted.safetensors"
+                opts = _adapted(opts, adapt, group, scratch, len(groups), progress)
+            den = opts.denoiser(streams)
+            failures += denoise_files(group, den, progress, on_error, label=label, records=records)
+    order = {str(j.src): i for i, j in enumerate(jobs)}
+    records.sort(key=lambda r: order.get(r["input"], len(order)))
+    return {"files": records, "failures": failures}
+
+
+def _groups(
+    jobs: list[Job], options: DenoiseOptions, adapt: AdaptOptions, records: list[dict], on_error
+) -> list[tuple[DenoiseOptions, list[Job]]]:
+    """The jobs with the options to denoise them: one group, except when adapting the ``auto``
+    model, where each chosen model is adapted on its own images (each decoded once more here)."""
+    if not (adapt.steps and options.auto):
+        return [(options, jobs)] if jobs else []
+    by_model: dict[str, list[Job]] = {}
+    for job in jobs:
+        try:
+            model = pick(preprocess(read_image(job.src).pixels)).model
+        except ImageError as e:
+            records.append({"input": str(job.src), "output": None, "seconds": 0.0, "error": str(e)})
+            if on_error:
+                on_error(str(e))
+            continue
+        by_model.setdefault(model, []).append(job)
+    return [(dataclasses.replace(options, model=m), g) for m, g in sorted(by_model.items())]
+
+
+def _adapted(
+    options: DenoiseOptions, adapt: AdaptOptions, jobs: list[Job], scratch: Path, groups: int, progress: bool
+) -> DenoiseOptions:
+    """Fine-tune the options' model on the jobs' inputs; the options that denoise with the result
+    (the original model, by its usual path, when the held-out check keeps it)."""
+    if options.weights and str(options.weights).endswith((".onnx", ".xml")):
+        raise ValueError("--adapt needs a checkpoint (.safetensors or .pt), not an exported file")
+    ck = load_checkpoint(options.weights, options.model, options.arch)
+    adapted = adapt_model(
+        ck, [j.src for j in jobs], adapt.steps, adapt.seed, adapt.lr, pd=adapt.pd, progress=progress, force=adapt.force
+    )
+    kept = adapted.meta["adapted"]["kept"]
+    dest = scratch
+    if adapt.save:
+        dest = Path(adapt.save)
+        if groups > 1:  # one adapted model per chosen model
+            dest = dest.with_name(f"{dest.stem}-{options.model}{dest.suffix}")
+    if adapt.save or not kept:
+        save_weights(dest, adapted.model, adapted.config, adapted.meta)
+    if kept:
+        return options
+    return dataclasses.replace(options, weights=str(dest), model=None, arch=None)

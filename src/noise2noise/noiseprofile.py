@@ -1,0 +1,154 @@
+"""What kind of noise an image holds, measured from the image alone (no clean reference, no network).
+
+Synthetic white Gaussian noise and a camera's noise differ in three physical ways:
+
+* **between neighbouring pixels**: white noise is independent from pixel to pixel; a camera's
+  noise is interpolated by demosaicing (each output pixel mixes several sensor samples), smoothed
+  by the camera's own noise reduction and shaped by JPEG, so neighbours share part of it;
+* **between colour channels**: white noise is drawn per channel; a Bayer sensor measures one
+  colour per pixel, and demosaicing, the colour matrix and chroma denoising spread each sample's
+  noise over all three channels;
+* **with brightness**: white noise has one level everywhere; sensor noise is shot noise (variance
+  proportional to the light) plus read noise, reshaped by the tone curve.
+
+No network runs: a few filter passes over the image, a small share of one network run.
+
+The measurement (``profile``): per channel, the residual of Immerkaer's Laplacian-difference kernel
+(which removes every planar patch of the signal) at stride 1 and at stride 2 (the kernel dilated).
+For white noise both give the noise level; noise correlated between neighbours has less energy at
+the finest scale, so ``spatial = sigma_1 / sigma_2`` falls below 1. ``channels`` is the largest
+correlation (absolute) between the stride-1 residuals of two colour channels: 0 for noise drawn per
+channel. Both are read on the flattest tenth of the 16x16 blocks (least stride-2 energy: least
+signal), leaving out blocks that touch the clipping limits. ``brightness``
+compares the noise level of the darker and brighter halves of those blocks.
+
+The choice (``choose``): the Gaussian model only when the noise is white in all three respects,
+within what the estimate's own scatter and the signal that leaks into flat blocks allow
+(``WHITE_*``); anything else (a camera's noise, a clean or nearly clean photo whose flattest blocks
+still hold texture) is treated as a photograph. The margins are physical, not fitted to a data
+set: on white noise the figures sit at 1.0 / 0.0 / 1.0 up to about a tenth, while demosaiced noise
+halves its finest-scale energy and correlates the channels by 0.3 or more. Where the noise is much
+weaker than the texture of the flattest blocks (white noise of sigma 2-3 on a detailed photo), the
+figures read the texture, not the noise, and the photograph model is chosen (docs: the table of
+``benchmarks/auto_oracle.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import cv2
+import numpy as np
+
+BLOCK = 16  # side of the blocks the statistics are read on
+FLAT_FRACTION = 0.1  # share of the (usable) blocks kept: the flattest
+MAX_BLOCKS = 4096  # at most this many blocks are measured (spread evenly): a bounded cost on large images
+# White noise measured on flat blocks: spatial ratio >= WHITE_SPATIAL, channel correlation <= WHITE_CHANNELS
+# (absolute), brightness ratio within [1 / WHITE_BRIGHTNESS, WHITE_BRIGHTNESS].
+WHITE_SPATIAL = 0.9
+WHITE_CHANNELS = 0.12
+WHITE_BRIGHTNESS = 1.35
+GAUSSIAN, PHOTO = "n2n-gaussian", "n2n-photo"
+
+# Immerkaer (1996): [[1, -2, 1], [-2, 4, -2], [1, -2, 1]], whose output has variance 36 sigma^2 on white noise
+_K = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
+_K2 = np.zeros((5, 5), np.float32)
+_K2[::2, ::2] = _K  # the same kernel on every other pixel
+
+
+@dataclass(frozen=True)
+class NoiseProfile:
+    """The figures the choice is made on (``sigma`` in [0, 1] units; the rest are ratios)."""
+
+    sigma: float  # noise level on the flat blocks (stride-2 estimate, averaged over channels)
+    spatial: float  # sigma at stride 1 / sigma at stride 2: 1 for white noise, lower when neighbours share noise
+    channels: float  # largest |correlation| of the noise between two colour channels (0 for grey images)
+    brightness: float  # sigma of the brighter half of the flat blocks / of the darker half
+    blocks: int  # flat blocks the figures were read on
+
+    def as_dict(self) -> dict:
+        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+
+def _residuals(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """``CxHxW`` -> the kernel's response per channel (same size; borders reflected)."""
+    return np.stack([cv2.filter2D(c, cv2.CV_32F, kernel, borderType=cv2.BORDER_REFLECT) for c in x])
+
+
+def _blocks(a: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``CxHxW`` -> ``N x C x BLOCK*BLOCK``: the blocks at (rows[i], cols[i]) (block indices)."""
+    c, h, w = a.shape
+    nb_h, nb_w = h // BLOCK, w // BLOCK
+    t = a[:, : nb_h * BLOCK, : nb_w * BLOCK].reshape(c, nb_h, BLOCK, nb_w, BLOCK).transpose(1, 3, 0, 2, 4)
+    return t[rows, cols].reshape(len(rows), c, BLOCK * BLOCK)
+
+
+def profile(x: np.ndarray) -> NoiseProfile:
+    """Measure the noise of ``x``: ``CxHxW`` or ``1xCxHxW`` float in [0, 1] (C = 1 or 3; values outside
+    [0, 1] are allowed, as in the unclipped float protocol). Deterministic; a few filter passes."""
+    x = np.asarray(x, np.float32)
+    if x.ndim == 4:
+        x = x[0]
+    c, h, w = x.shape
+    nb_h, nb_w = h // BLOCK, w // BLOCK
+    if nb_h < 2 or nb_w < 2:  # too small to measure: no flat blocks to read
+        return NoiseProfile(0.0, 1.0, 0.0, 1.0, 0)
+    # blocks, spread evenly when there are more than MAX_BLOCKS
+    step = max(1, int(np.ceil(np.sqrt(nb_h * nb_w / MAX_BLOCKS))))
+    rows, cols = np.meshgrid(np.arange(0, nb_h, step), np.arange(0, nb_w, step), indexing="ij")
+    rows, cols = rows.ravel(), cols.ravel()
+    grey = x.mean(axis=0)
+    # blocks touching the clipping limits carry truncated noise
+    clipped = _blocks(((x <= 0.0) | (x >= 1.0)).any(axis=0, keepdims=True).astype(np.float32), rows, cols)
+    usable = clipped.mean(axis=2)[:, 0] < 0.01
+    if usable.sum() < 8:
+        usable[:] = True
+    idx = np.flatnonzero(usable)
+    all1 = _blocks(_residuals(x, _K), rows, cols)  # N x C x P
+    all2 = _blocks(_residuals(x, _K2), rows, cols)
+    # the flattest blocks: least stride-2 energy, where the signal adds least to the noise
+    energy = (all2**2).mean(axis=(1, 2))
+    keep = idx[np.argsort(energy[idx], kind="stable")[: max(4, int(len(idx) * FLAT_FRACTION))]]
+    rows, cols = rows[keep], cols[keep]
+    r1, r2 = all1[keep], all2[keep]
+    v1 = (r1**2).mean(axis=(0, 2)) / 36.0  # per channel
+    v2 = (r2**2).mean(axis=(0, 2)) / 36.0
+    sigma = float(np.sqrt(v2.mean()))
+    spatial = float(np.sqrt(v1.mean() / max(v2.mean(), 1e-20)))
+    channels = 0.0
+    if c == 3:
+        cov = np.einsum("ncp,ndp->cd", r1, r1)
+        d = np.sqrt(np.diag(cov)).clip(1e-20)
+        corr = cov / d[:, None] / d[None, :]
+        channels = float(np.abs(corr[np.triu_indices(3, 1)]).max())
+    means = _blocks(grey[None], rows, cols).mean(axis=2)[:, 0]
+    per_block = (r2**2).mean(axis=(1, 2))
+    order = np.argsort(means, kind="stable")
+    half = len(order) // 2
+    dark, bright = per_block[order[:half]].mean(), per_block[order[half:]].mean()
+    brightness = float(np.sqrt(bright / max(dark, 1e-20))) if half else 1.0
+    return NoiseProfile(sigma, spatial, channels, brightness, len(keep))
+
+
+def is_white(p: NoiseProfile) -> bool:
+    """White noise of one level: what the Gaussian model was trained on."""
+    return (
+        p.spatial >= WHITE_SPATIAL
+        and p.channels <= WHITE_CHANNELS
+        and 1 / WHITE_BRIGHTNESS <= p.brightness <= WHITE_BRIGHTNESS
+    )
+
+
+def choose(p: NoiseProfile) -> tuple[str, str]:
+    """The shipped model for noise of profile ``p``, and the reason in a few words."""
+    if p.blocks == 0:
+        return PHOTO, "too small to measure its noise: treated as a photograph"
+    if is_white(p):
+        return GAUSSIAN, (
+            f"white noise (sigma {p.sigma * 255:.1f}/255; spatial {p.spatial:.2f}, "
+            f"channels {p.channels:.2f}, brightness {p.brightness:.2f})"
+        )
+    return PHOTO, (
+        f"camera-like noise (sigma {p.sigma * 255:.1f}/255; spatial {p.spatial:.2f}, "
+        f"channels {p.channels:.2f}, brightness {p.brightness:.2f})"
+    )
