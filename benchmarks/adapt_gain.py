@@ -5,7 +5,8 @@ images (no clean image is used for the adaptation; the clean ones only score the
     python benchmarks/adapt_gain.py --set ../shared/data/test/Kodak24 --noise gaussian:25 --steps 200
 
 A clean set gets its noise as `n2n eval --protocol uint8` makes it (the same seeds), written to 8-bit
-files that are then adapted on. Both models are scored with `--precision fp32`. Prints one JSON
+files that are then adapted on. Both models are scored with `--precision fp32`. Without `--model`
+the default, `auto`, is adapted (on a set of one kind of noise it chooses one model). Prints one JSON
 line (base and adapted PSNR/SSIM, the stride `--adapt-pd auto` chose and the residual correlation it
 chose by, whether the held-out check kept the original, and its scores before/after; `--force`
 adapts regardless)."""
@@ -82,9 +83,12 @@ with tempfile.TemporaryDirectory() as d:
         )
         s = json.loads(out.read_text())["summary"]
         scores[label] = {"psnr": round(s["psnr"], 3), "ssim": round(s["ssim"], 4)}
-row = {"set": a.set, "noise": a.noise or "real", "steps": a.steps, "lr": a.lr, "pd": a.pd, **scores}
+row = {"set": a.set, "model": a.model or "auto", "noise": a.noise or "real", "steps": a.steps, "lr": a.lr, "pd": a.pd, **scores}
 row["pd_used"], row["residual_correlation"] = adapted["pd"], round(adapted["residual_correlation"], 3)
 row["kept_original"] = adapted["kept"]  # the held-out check found the adapted model no better
 row["held_out"] = [round(adapted["held_out_score_before"], 7), round(adapted["held_out_score_after"], 7)]
 row["gain_db"] = round(scores["adapted"]["psnr"] - scores["base"]["psnr"], 3)
+row["white_noise"] = adapted.get("white_noise")
+# what `n2n denoise --adapt` gives the user: the adapted model, or the original where the check kept it
+row["user_gain_db"] = 0.0 if adapted["kept"] else row["gain_db"]
 print(json.dumps(row))

@@ -31,6 +31,7 @@ import copy
 import math
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -102,25 +103,10 @@ def adapt(
     if pd == "auto":  # stride 2 only for correlated noise, and only where the crop allows it
         pd = 2 if correlation > PD_CORRELATION and crop % (64 * 2) == 0 else 1
     model = copy.deepcopy(ckpt.model).float().train()
-    opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.99), eps=1e-8)
-    from tqdm import tqdm
-
-    losses = []
-    for step in tqdm(range(steps), desc="adapt", unit="step", disable=not progress, dynamic_ncols=True):
-        pick = rng.choice(len(pool), size=batch, replace=len(pool) < batch)
-        y = _channels(to_float(pool[pick]), ckpt.config.in_channels)
-        loss = ne2ne_loss(model, y, g, gamma, pd)
-        if not torch.isfinite(loss):
-            raise ValueError(
-                f"adapting diverged at step {step + 1} of {steps} (the loss became {float(loss.detach())}): "
-                f"try a lower --adapt-lr (this run: {lr:g})"
-            )
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        losses.append(float(loss.detach()))
-    if not all(torch.isfinite(p).all() for p in model.parameters()):
-        raise ValueError(f"adapting diverged (the weights became NaN): try a lower --adapt-lr (this run: {lr:g})")
+    step_batch = lambda: _channels(
+        to_float(pool[rng.choice(len(pool), size=batch, replace=len(pool) < batch)]), ckpt.config.in_channels
+    )  # noqa: E731
+    losses = _fit(model, step_batch, steps, lr, lambda net, y: ne2ne_loss(net, y, g, gamma, pd), progress)
     before, after = (_score(m, held, pd, seed) for m in (ckpt.model, model.eval()))
     better = after < before
     kept = not force and not (better and white)
@@ -140,19 +126,46 @@ def adapt(
         "kept": kept,
     }
     if progress:
-        if not kept:
-            verdict = "using the adapted model" + ("" if better and white else " (forced)")
-        elif not better:
-            verdict = "kept the original (adapting did not help)"
-        else:
-            verdict = "kept the original (the noise is not white, where the check cannot tell; --adapt-force overrides)"
-        print(
-            f"adapt: noise correlation {correlation:.2f} -> pixel-shuffle stride {pd}; "
-            f"held-out self-supervised error {before:.3e} -> {after:.3e}: {verdict}",
-            file=sys.stderr,
-        )
+        print(_verdict(info, better), file=sys.stderr)
     final = ckpt.model if kept else model
     return Checkpoint(final.eval(), ckpt.config, {**ckpt.meta, "adapted": info}, "")
+
+
+def _fit(model: torch.nn.Module, batches: Callable, steps: int, lr: float, loss_fn: Callable, progress: bool) -> list:
+    """``steps`` Adam steps of ``loss_fn(model, batches())``; the losses. A loss or weight that stops
+    being finite is an error that says so (and at which step), never a broken model."""
+    from tqdm import tqdm
+
+    opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.99), eps=1e-8)
+    losses = []
+    for step in tqdm(range(steps), desc="adapt", unit="step", disable=not progress, dynamic_ncols=True):
+        loss = loss_fn(model, batches())
+        if not torch.isfinite(loss):
+            raise ValueError(
+                f"adapting diverged at step {step + 1} of {steps} (the loss became {float(loss.detach())}): "
+                f"try a lower --adapt-lr (this run: {lr:g})"
+            )
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.detach()))
+    if not all(torch.isfinite(p).all() for p in model.parameters()):
+        raise ValueError(f"adapting diverged (the weights became NaN): try a lower --adapt-lr (this run: {lr:g})")
+    return losses
+
+
+def _verdict(info: dict, better: bool) -> str:
+    if not info["kept"]:
+        verdict = "using the adapted model" + ("" if better and info["white_noise"] else " (forced)")
+    elif not better:
+        verdict = "kept the original (adapting did not help)"
+    else:
+        verdict = "kept the original (the noise is not white, where the check cannot tell; --adapt-force overrides)"
+    return (
+        f"adapt: noise correlation {info['residual_correlation']:.2f} -> pixel-shuffle stride {info['pd']}; "
+        f"held-out self-supervised error {info['held_out_score_before']:.3e} -> {info['held_out_score_after']:.3e}: "
+        f"{verdict}"
+    )
 
 
 HELD_OUT = 32  # crops kept apart to score the model before and after adapting

@@ -9,6 +9,7 @@ ours and nothing heavy, so every layer may use it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -40,6 +41,15 @@ BENCH_CONFIGS: tuple[str, ...] = (
     "openvino-int8",
     "auto-profile",  # not a network: the noise analysis by which the auto model chooses (noiseprofile.py)
 )
+
+
+DEVICE = re.compile(r"^(cpu|mps|(cuda|xpu)(:\d+)?)$")
+
+
+def check_device(device: str) -> None:
+    """A torch device name: cpu, cuda, cuda:N, xpu, xpu:N or mps (``--device``)."""
+    if not isinstance(device, str) or not DEVICE.match(device):
+        raise ValueError(f"--device must be cpu, cuda, cuda:N, xpu, xpu:N or mps; got {device!r}")
 
 
 def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
@@ -274,6 +284,7 @@ class TrainConfig:
         check_choice("loss", self.loss, LOSSES)
         check_choice("precision", self.precision, TRAIN_PRECISIONS)
         check_choice("loader", self.loader, LOADERS)
+        check_device(self.device)
         if self.pairs and self.scenes:
             raise ValueError("give either pairs or scenes, not both")
         for k in ("iterations", "batch", "crop", "val_every", "ckpt_every"):

@@ -12,6 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+from .atomic import check_writable
 from .auto import AutoDenoiser
 from .data.folders import list_images
 from .denoiser import Denoiser
@@ -32,12 +33,10 @@ def plan(inputs: list[str], outdir: str | os.PathLike, overwrite: bool = False) 
     out = Path(outdir)
     if out.exists() and not out.is_dir():
         raise ImageError(f"{out}: output path exists and is not a folder")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise ImageError(f"{out}: cannot create output folder ({e.strerror or e})") from None
-    if not os.access(out, os.W_OK | os.X_OK):
-        raise ImageError(f"{out}: output folder is not writable")
+    try:  # nothing is created until the first output is written (``write_output``)
+        check_writable(out, folder=True)
+    except ValueError as e:
+        raise ImageError(f"{out}: cannot create output folder ({str(e).split(': ', 1)[-1]})") from None
     jobs, seen = [], {}
     for s in srcs:
         d = out / s.name
@@ -52,6 +51,15 @@ def plan(inputs: list[str], outdir: str | os.PathLike, overwrite: bool = False) 
             raise ImageError(f"{s}: output would overwrite the input; choose another -o folder or pass --overwrite")
         jobs.append(Job(s, d))
     return jobs
+
+
+def write_output(dst: Path, image: Image) -> None:
+    """``write_image``, creating the output folder with the first file written into it."""
+    try:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ImageError(f"{dst.parent}: cannot create the output folder ({e.strerror or e})") from None
+    write_image(dst, image)
 
 
 def shard(jobs: list[Job], rank: int, world: int, skip_existing: bool) -> list[Job]:
@@ -111,7 +119,7 @@ def denoise_files(
                 n = denoiser.tiles_for(h, w)
                 with tqdm(total=n, desc=job.src.name, unit="run", leave=False, disable=not progress or n < 2) as tb:
                     out = denoiser.denoise_image(img, tb.update)
-                writes.append((job, writer.submit(log.timed(write_image, job, out), job.dst, out)))
+                writes.append((job, writer.submit(log.timed(write_output, job, out), job.dst, out)))
             except ImageError as e:
                 report(e, job)
                 bar.update(1)
@@ -133,7 +141,7 @@ def _in_streams(jobs: list[Job], denoiser, report: Callable[[ImageError, Job], N
     def one(job: Job) -> Future:
         out = denoiser.denoise_image(log.timed(read_image, job)(job.src))
         room.acquire()
-        write = writer.submit(log.timed(write_image, job, out), job.dst, out)
+        write = writer.submit(log.timed(write_output, job, out), job.dst, out)
         write.add_done_callback(lambda _: room.release())
         return write
 

@@ -98,13 +98,51 @@ def format_ext(data: bytes) -> str | None:
         return None
 
 
+TIFF_SAMPLE_FORMATS = {1: "unsigned integer", 2: "signed integer", 3: "floating-point", 4: "undefined"}
+
+
+def tiff_header(data: bytes) -> dict[int, int] | None:
+    """The first-IFD tags of a classic TIFF that describe its pixels (width 256, height 257, bits
+    per sample 258, samples per pixel 277, sample format 339), first value each; None if not TIFF."""
+    order = {b"II*\x00": "<", b"MM\x00*": ">"}.get(data[:4])
+    if order is None or len(data) < 8:
+        return None
+    (ifd,) = struct.unpack(order + "I", data[4:8])
+    if ifd + 2 > len(data):
+        return None
+    (count,) = struct.unpack(order + "H", data[ifd : ifd + 2])
+    tags: dict[int, int] = {}
+    sizes = {3: ("H", 2), 4: ("I", 4)}  # SHORT, LONG
+    for k in range(min(count, 512)):
+        at = ifd + 2 + 12 * k
+        if at + 12 > len(data):
+            break
+        tag, kind, n = struct.unpack(order + "HHI", data[at : at + 8])
+        if tag in (256, 257, 258, 277, 339) and kind in sizes and n >= 1:
+            fmt, size = sizes[kind]
+            ptr = at + 8
+            if n * size > 4:  # values stored elsewhere: the offset is in the entry
+                (ptr,) = struct.unpack(order + "I", data[at + 8 : at + 12])
+            if ptr + size <= len(data):
+                (tags[tag],) = struct.unpack(order + fmt, data[ptr : ptr + size])
+    return tags
+
+
 def probe(data: bytes) -> Header | None:
     """The size (and frame count, and whether it is grey + alpha) from the header alone: our own
-    parser for PNG and JPEG, Pillow's header reader for the other formats; None if unknown."""
+    parser for PNG and JPEG, Pillow's header reader for the other formats; None if unknown. A TIFF
+    whose samples are not 8/16-bit unsigned integers is refused here, naming its sample type."""
     size = header_size(data)
     if size is not None:
         grey_alpha = data[:4] == b"\x89PNG" and len(data) > 25 and data[25] == 4  # PNG colour type 4
         return Header(size[0], size[1], 1, grey_alpha)
+    tiff = tiff_header(data)
+    if tiff and (tiff.get(339, 1) != 1 or tiff.get(258, 8) not in (1, 8, 16)):
+        kind = TIFF_SAMPLE_FORMATS.get(tiff.get(339, 1), "unknown")
+        raise ImageError(
+            f"a {tiff.get(256, '?')}x{tiff.get(257, '?')} TIFF of {tiff.get(258, '?')}-bit {kind} samples: only 8- and "
+            "16-bit integer images are denoised; convert it to 16-bit first"
+        )
     import io
     import warnings
 
@@ -149,7 +187,10 @@ def decode_image(data: bytes, p: str = "image", max_pixels: int = MAX_PIXELS) ->
     """Decode the bytes of an image file (``p`` names it in messages): the checks of ``read_image``."""
     if not data:
         raise ImageError(f"{p}: empty file (0 bytes)")
-    head = probe(data)
+    try:
+        head = probe(data)
+    except ImageError as e:
+        raise ImageError(f"{p}: {e}") from None
     if head is None:
         raise ImageError(f"{p}: not a readable image (unknown format, or its size cannot be read before decoding)")
     if head.width * head.height > max_pixels:

@@ -48,6 +48,8 @@ MAX_BLOCKS = 4096  # at most this many blocks are measured (spread evenly): a bo
 WHITE_SPATIAL = 0.9
 WHITE_CHANNELS = 0.12
 WHITE_BRIGHTNESS = 1.35
+# Below half a grey level of an 8-bit file (8-bit rounding alone gives 0.29) there is no noise to speak of
+NO_NOISE = 0.5 / 255
 GAUSSIAN, PHOTO = "n2n-gaussian", "n2n-photo"
 
 # Immerkaer (1996): [[1, -2, 1], [-2, 4, -2], [1, -2, 1]], whose output has variance 36 sigma^2 on white noise
@@ -143,6 +145,8 @@ def choose(p: NoiseProfile) -> tuple[str, str]:
     """The shipped model for noise of profile ``p``, and the reason in a few words."""
     if p.blocks == 0:
         return PHOTO, "too small to measure its noise: treated as a photograph"
+    if p.sigma < NO_NOISE:
+        return PHOTO, f"no measurable noise (sigma {p.sigma * 255:.2f}/255): treated as a photograph"
     if is_white(p):
         return GAUSSIAN, (
             f"white noise (sigma {p.sigma * 255:.1f}/255; spatial {p.spatial:.2f}, "

@@ -111,7 +111,7 @@ def build_dataset(cfg: TrainConfig, train_paths: list[Path]) -> Dataset:
     if cfg.scenes:
         return D.RealPairs(D.load_scenes(cfg.scenes), "scenes", cfg.crop, cfg.seed)
     noise = parse_noise_mix(cfg.noise)
-    images = D.load_clean(train_paths)
+    images = D.load_clean(train_paths, cfg.crop)
     return D.SyntheticPairs(images, noise, cfg.target, cfg.crop, cfg.seed, input_quantize=cfg.input_quantize)
 
 
@@ -174,7 +174,7 @@ def _batches(cfg: TrainConfig, train_paths: list[Path], start: int, rank: int, w
     cpu_only = cfg.pairs or cfg.scenes or len(mix) > 1  # real captures and mixtures come from the DataLoader
     on_device = cfg.loader == "device" or (cfg.loader == "auto" and cfg.device.startswith("cuda"))
     if on_device and not cpu_only and noise.kind in DEVICE_NOISES:
-        images = D.load_clean(train_paths)
+        images = D.load_clean(train_paths, cfg.crop)
         db = DeviceBatches(images, noise, cfg.target, cfg.crop, cfg.batch, cfg.device, cfg.seed, cfg.input_quantize)
         return (db.batch(step, rank) for step in range(start, cfg.iterations))
     if cfg.loader == "device":
@@ -313,8 +313,8 @@ def train(cfg: TrainConfig | None = None, *, progress: bool = True, **overrides)
     validator = Validator(val_paths, parse_noise_list(cfg.val_noise)) if rank == 0 else None
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     net = torch.compile(net) if cfg.compile else net
+    loader = _batches(cfg, train_paths, st.step, rank, world)  # images that cannot train fail before the bar
     bar = _progress_bar(cfg, st.step) if progress and rank == 0 else None
-    loader = _batches(cfg, train_paths, st.step, rank, world)
     losses, t_run = [], time.perf_counter()
     t_last = t_run
     model.train()

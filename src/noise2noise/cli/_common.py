@@ -11,7 +11,7 @@ from typing import Any
 
 from ..atomic import write_text
 from ..auto import AUTO, AutoDenoiser
-from ..config import ARCHS, BACKENDS, PRECISIONS
+from ..config import ARCHS, BACKENDS, PRECISIONS, check_device
 from ..denoiser import Denoiser
 from ..ensemble import CHOICES
 from ..inference import DEFAULT_OVERLAP
@@ -52,6 +52,15 @@ def non_negative_float(text: str) -> float:
     return v
 
 
+def device_arg(text: str) -> str:
+    """A torch device name (``config.check_device``)."""
+    try:
+        check_device(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected cpu, cuda, cuda:N, xpu, xpu:N or mps; got {text!r}") from None
+    return text
+
+
 def add_model_args(p: argparse.ArgumentParser) -> None:
     """``--weights``/``--model``/``--arch`` and the runtime options (the policy of ``deploy.choose``)."""
     g = p.add_argument_group("model")
@@ -63,7 +72,10 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--arch", choices=ARCHS, help="architecture of a legacy .pt (guessed from its keys if omitted)")
     g.add_argument(
-        "--device", default="cpu", help="torch device; other than cpu runs the torch backend (default: %(default)s)"
+        "--device",
+        type=device_arg,
+        default="cpu",
+        help="torch device; other than cpu runs the torch backend (default: %(default)s)",
     )
     g.add_argument(
         "--backend",

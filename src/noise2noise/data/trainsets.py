@@ -7,6 +7,7 @@ run, any number of DataLoader workers and any number of DDP ranks all see the sa
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,5 +168,24 @@ def load_scenes(folder: str | Path) -> list[list[np.ndarray]]:
     return groups
 
 
-def load_clean(paths: list[Path]) -> list[np.ndarray]:
-    return [load_rgb(p) for p in paths]
+def load_clean(paths: list[Path], crop: int | None = None) -> list[np.ndarray]:
+    """The training images; with ``crop``, those too small to give a crop of real pixels are left out
+    (a side of at most ``crop / 2`` would be filled by repeating its border: training on padding),
+    with one warning line, and none left is an error."""
+    images = [load_rgb(p) for p in paths]
+    if crop is None:
+        return images
+    least = crop // 2 + 1
+    small = [p for p, im in zip(paths, images) if min(im.shape[:2]) < least]
+    if len(small) == len(images):
+        raise ImageError(
+            f"{small[0]}: every training image is smaller than {least}x{least} pixels, too small for "
+            f"{crop}x{crop} crops; use a smaller --crop or larger images"
+        )
+    if small:
+        print(
+            f"n2n: warning: left out {len(small)} of {len(images)} training images smaller than {least}x{least} "
+            f"pixels (e.g. {small[0]}), too small for {crop}x{crop} crops",
+            file=sys.stderr,
+        )
+    return [im for im in images if min(im.shape[:2]) >= least]

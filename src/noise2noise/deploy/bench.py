@@ -21,11 +21,16 @@ from ..config import BENCH_CONFIGS, PRECISIONS, RUNTIMES
 def parse_shapes(text: str) -> list[tuple[int, int, int, int]]:
     out = []
     for s in text.split(","):
-        parts = [int(v) for v in s.lower().split("x")]
+        try:
+            parts = [int(v) for v in s.lower().split("x")]
+        except ValueError:
+            parts = []
         if len(parts) == 3:
             parts = [1] + parts
         if len(parts) != 4 or min(parts) < 1:
-            raise ValueError(f"shape must be NxCxHxW or CxHxW, got {s!r}")
+            raise ValueError(
+                f"--shape takes NxCxHxW (or CxHxW) sizes >= 1, comma-separated, e.g. 1x3x512x768; got {s!r}"
+            )
         out.append(tuple(parts))  # type: ignore[arg-type]
     return out
 

@@ -63,14 +63,9 @@ def save_ir(model, path: str | os.PathLike, compress_to_fp16: bool = False) -> P
     import openvino as ov
 
     p = Path(path)
-    with replacing(p, ".xml") as tmp_xml:
+    with replacing(p, ".xml") as tmp_xml:  # on failure it removes the .bin beside the .xml too
         ov.save_model(model, str(tmp_xml), compress_to_fp16=compress_to_fp16)
-        tmp_bin = tmp_xml.with_suffix(".bin")
-        try:
-            os.replace(tmp_bin, p.with_suffix(".bin"))
-        except BaseException:
-            tmp_bin.unlink(missing_ok=True)
-            raise
+        os.replace(tmp_xml.with_suffix(".bin"), p.with_suffix(".bin"))
     return p
 
 
