@@ -83,7 +83,15 @@ with tempfile.TemporaryDirectory() as d:
         )
         s = json.loads(out.read_text())["summary"]
         scores[label] = {"psnr": round(s["psnr"], 3), "ssim": round(s["ssim"], 4)}
-row = {"set": a.set, "model": a.model or "auto", "noise": a.noise or "real", "steps": a.steps, "lr": a.lr, "pd": a.pd, **scores}
+row = {
+    "set": a.set,
+    "model": a.model or "auto",
+    "noise": a.noise or "real",
+    "steps": a.steps,
+    "lr": a.lr,
+    "pd": a.pd,
+    **scores,
+}
 row["pd_used"], row["residual_correlation"] = adapted["pd"], round(adapted["residual_correlation"], 3)
 row["kept_original"] = adapted["kept"]  # the held-out check found the adapted model no better
 row["held_out"] = [round(adapted["held_out_score_before"], 7), round(adapted["held_out_score_after"], 7)]

@@ -62,7 +62,9 @@ def run(a: argparse.Namespace) -> None:
             }
             if clean is not None:
                 row["noisy_psnr"] = psnr(to_uint8(x), clean)
-                row["psnr"] = {m: psnr(to_uint8(d.run_array(chw)[0].transpose(1, 2, 0)), clean) for m, d in dens.items()}
+                row["psnr"] = {
+                    m: psnr(to_uint8(d.run_array(chw)[0].transpose(1, 2, 0)), clean) for m, d in dens.items()
+                }
             f.write(json.dumps(row) + "\n")
             f.flush()
             print(name, c.model, row.get("psnr", ""), flush=True)
