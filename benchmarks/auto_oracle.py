@@ -10,7 +10,8 @@ model it chooses from, and what a wrong choice cost.
 ``run`` appends one JSON line per image (noisy inputs exactly as ``n2n eval`` makes them: the same
 seeds and protocols), each model run by the default path (``backend auto``: the shipped int8 model
 on OpenVINO). Since ``auto`` runs the chosen model by that same path, its PSNR is the chosen model's.
-``--choice-only`` records the choice alone (sets without clean images)."""
+``--choice-only`` records the choice alone (sets without clean images); ``--reuse OLD`` takes the
+models' PSNRs from an earlier run and measures only the choice (after a change of the rule)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,10 @@ from noise2noise.metrics import psnr
 def run(a: argparse.Namespace) -> None:
     noise = NoiseConfig.parse(a.noise) if a.noise else None
     dens = {} if a.choice_only else {m: Denoiser.from_weights(model=m, tile=0) for m in CANDIDATES}
+    reuse = {}  # (set, noise, protocol, name) -> the PSNRs of an earlier run: the choice is measured again
+    for line in open(a.reuse) if a.reuse else []:
+        r = json.loads(line)
+        reuse[(r["set"], r["noise"], r["protocol"], r["name"])] = r.get("psnr")
     label = Path(a.set).name
     if a.choice_only:
         items = [(p.name, p) for p in sorted(Path(a.set).iterdir()) if p.is_file()]
@@ -60,8 +65,12 @@ def run(a: argparse.Namespace) -> None:
                 "profile": c.noise.as_dict(),
                 "profile_seconds": round(time.perf_counter() - t, 4),
             }
+            known = reuse.get((row["set"], row["noise"], row["protocol"], name))
             if clean is not None:
                 row["noisy_psnr"] = psnr(to_uint8(x), clean)
+            if clean is not None and known:
+                row["psnr"] = known
+            elif clean is not None:
                 row["psnr"] = {
                     m: psnr(to_uint8(d.run_array(chw)[0].transpose(1, 2, 0)), clean) for m, d in dens.items()
                 }
@@ -109,6 +118,9 @@ def main() -> None:
     r.add_argument("--limit", type=int, help="only the first N images")
     r.add_argument("--choice-only", action="store_true", help="no clean images: record the choice only")
     r.add_argument("--out", required=True, help="JSON lines file to append to")
+    r.add_argument(
+        "--reuse", help="JSON lines of an earlier run: take each image's PSNRs from it, measure the choice anew"
+    )
     t = sub.add_parser("table", help="the Markdown table of JSON lines files")
     t.add_argument("files", nargs="+")
     a = ap.parse_args()

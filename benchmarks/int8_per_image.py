@@ -1,12 +1,12 @@
 """Per-image PSNR of int8 files against eager fp32 at low noise, on 8-bit noisy images.
 
     python benchmarks/int8_per_image.py --file shipped=src/noise2noise/weights/unet-gaussian-n2n.int8.onnx \
-        --file session5=OLD.int8.onnx --file all-int8=ALL.int8.onnx [--sigmas 1,3] [--json F]
+        --file before=OLD.int8.onnx --file all-int8=ALL.int8.onnx [--sigmas 1,3] [--json F]
 
 Each Kodak24 image named by ``--images`` (whole, and its top-left 256x384 crop, the crop
 ``tests/test_int8.py`` uses) gets Gaussian noise (seed 0) and is rounded to 8 bits; each file runs on
 OpenVINO (f32 hint) and its PSNR is printed as the difference from eager fp32 torch of ``--model``.
-The per-image table of ``docs/experiments.md`` ("Activation equalization before int8").
+The per-image table of ``docs/lab/int8.md`` ("Activation equalization before int8").
 """
 
 from __future__ import annotations

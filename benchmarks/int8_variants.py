@@ -7,7 +7,7 @@ For each variant, the same steps as `n2n export --precision int8` (the split gra
 CBSD432 crops with the model's noise), with every conv input int8 except the image-reading and
 output convolutions, and again with ``dec_conv1b``'s input float: the PSNR drop against the float
 graph on the calibration crops and on the same crops at each probe noise. The rows of the
-calibration-drop table in ``docs/experiments.md`` ("Activation equalization before int8").
+calibration-drop table in ``docs/lab/int8.md`` ("Activation equalization before int8").
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ VARIANTS = {
     "same pixels as 1 x 256x256": (["--precision", "auto", "--batch", "1", "--crop", "256"], 1, 1),
     "1 run x 2 threads": (["--precision", "auto"], 2, 1),
     "2 runs x 1 thread": (["--precision", "auto"], 1, 2),
-    # the targets at the comparison runs' shape (docs/experiments.md: two runs side by side, one thread each)
+    # the targets at the comparison runs' shape (docs/lab/training.md: two runs side by side, one thread each)
     "noisy targets, 8 x 128x128, 2 runs x 1 thread": (["--batch", "8", "--crop", "128", "--target", "noisy"], 1, 2),
     "self (Ne2Ne), 8 x 128x128, 2 runs x 1 thread": (["--batch", "8", "--crop", "128", "--target", "self"], 1, 2),
     "self + --ne2ne-swap, 8 x 128x128, 2 runs x 1 thread": (

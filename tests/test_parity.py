@@ -1,4 +1,4 @@
-"""The reference checkpoint gives the reference figure (issue: foundation, check 1)."""
+"""The reference checkpoint gives the reference figure."""
 
 import cv2
 import numpy as np

@@ -57,7 +57,7 @@ def test_denoise_without_weights_uses_the_shipped_model_offline(tmp_path, capsys
 def test_light_and_heavy_noise_stay_in_hand(name, sigma, gain):
     """Two models validated only at sigma 25 broke elsewhere: one scored 20.9 dB on inputs at 38.6
     (sigma 3; a nearly clean image must stay within 1 dB of its input), another fell from 28.4 to 21.8
-    dB on Kodak24 at sigma 50 (session 7; on this crop the shipped models gain 14.0-14.7 dB over the
+    dB on Kodak24 at sigma 50 (a CPU continuation, docs/lab/training.md; on this crop the shipped models gain 14.0-14.7 dB over the
     input at 14.7, the broken one 10.8; at least 13 is asked). Guard both."""
     from noise2noise.denoiser import Denoiser
 

@@ -8,7 +8,7 @@ says so). A model that already matches white noise is so left as it was. The che
 where the hidden pixel's noise is independent of what the network sees, i.e. on white noise: on
 correlated (camera) noise it favours models that keep part of the noise (it accepted a 1.6 dB loss
 on mild synthetic camera noise, and every variant tried, larger holes included, was fooled or
-blind: docs/experiments.md). So the held-out crops' noise is profiled first
+blind: docs/lab/adapt.md). So the held-out crops' noise is profiled first
 (``noiseprofile.profile`` on a mosaic of them), and where it is not white the adapted model is
 never taken on the check's word: the original is kept unless ``force``.
 
@@ -17,7 +17,7 @@ residual the model removes from the held-out crops is measured for correlation b
 pixels (``selfsup.residual_correlation``); white noise keeps stride 1, camera noise correlated by
 demosaicing gets stride 2. Stride 2 on white noise is what fools the check: the model learns the
 shuffled half-resolution images, the check is scored on them, and the photos lose (-1.2 dB measured
-on Kodak24, ``docs/experiments.md``).
+on Kodak24, ``docs/lab/self-supervised.md``).
 
 Memory stays bounded whatever the step count: each image is decoded once, a fixed number of random
 crops is kept from it in its own integer type (at most ``POOL`` crops in all) and the image is

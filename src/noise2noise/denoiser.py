@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 from torch import nn
 
-from .auto import AUTO, AutoDenoiser
+from .auto import AUTO, AutoDenoiser, Choice
 from .deploy.choose import EXPORTED_SUFFIXES, runner_for_checkpoint, runner_for_exported
 from .ensemble import check_views, self_ensemble, view_shapes
 from .images import MAX_PIXELS, Image, postprocess, preprocess
@@ -165,6 +165,13 @@ class Denoiser:
         """Denoise an OpenCV array; returns the same shape and dtype."""
         x = preprocess(self.check_pixels(pixels), self.resize)
         return self.denoise_array(x, pixels.dtype.type, progress)
+
+    def denoise(
+        self, pixels: np.ndarray, progress: Callable[[int], None] | None = None
+    ) -> tuple[np.ndarray, Choice | None]:
+        """``self(pixels)`` and the automatic choice behind it: None here, where the model is fixed
+        (``AutoDenoiser.denoise`` returns its choice)."""
+        return self(pixels, progress), None
 
     def denoise_array(self, x: np.ndarray, dtype: type, progress: Callable[[int], None] | None = None) -> np.ndarray:
         """The preprocessed ``x`` (``preprocess``) denoised, blended by ``strength`` and post-processed to ``dtype``."""

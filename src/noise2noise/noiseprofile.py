@@ -25,9 +25,10 @@ compares the noise level of the darker and brighter halves of those blocks.
 The choice (``choose``): the Gaussian model only when the noise is white in all three respects,
 within what the estimate's own scatter and the signal that leaks into flat blocks allow
 (``WHITE_*``); anything else (a camera's noise, a clean or nearly clean photo whose flattest blocks
-still hold texture) is treated as a photograph. The margins are physical, not fitted to a data
-set: on white noise the figures sit at 1.0 / 0.0 / 1.0 up to about a tenth, while demosaiced noise
-halves its finest-scale energy and correlates the channels by 0.3 or more. Where the noise is much
+still hold texture) is treated as a photograph. The margins are physical, not fitted to a test
+set: on white noise the figures sit at 1.0 / 0.0 / 1.0 up to about a tenth (the channel margin
+widens with the estimate's standard error on small images), while demosaiced noise halves its
+finest-scale energy and correlates the channels by 0.3 or more. Where the noise is much
 weaker than the texture of the flattest blocks (white noise of sigma 2-3 on a detailed photo), the
 figures read the texture, not the noise, and the photograph model is chosen (docs: the table of
 ``benchmarks/auto_oracle.py``).
@@ -43,9 +44,12 @@ import numpy as np
 BLOCK = 16  # side of the blocks the statistics are read on
 FLAT_FRACTION = 0.1  # share of the (usable) blocks kept: the flattest
 MAX_BLOCKS = 4096  # at most this many blocks are measured (spread evenly): a bounded cost on large images
-# White noise measured on flat blocks: spatial ratio >= WHITE_SPATIAL, channel correlation <= WHITE_CHANNELS
-# (absolute), brightness ratio within [1 / WHITE_BRIGHTNESS, WHITE_BRIGHTNESS].
-WHITE_SPATIAL = 0.9
+# White noise measured on flat blocks: spatial ratio >= WHITE_SPATIAL (midway between white noise, 1.0,
+# and demosaiced camera noise, 0.3-0.6 through the camera pipeline of ``camera.py``, leaving room for the
+# texture that lowers it on detailed photos at low noise); channel correlation (absolute) <= WHITE_CHANNELS
+# plus four standard errors of a correlation read on the blocks' samples (1 / sqrt(N)); brightness ratio
+# within [1 / WHITE_BRIGHTNESS, WHITE_BRIGHTNESS].
+WHITE_SPATIAL = 0.75
 WHITE_CHANNELS = 0.12
 WHITE_BRIGHTNESS = 1.35
 # Below half a grey level of an 8-bit file (8-bit rounding alone gives 0.29) there is no noise to speak of
@@ -132,11 +136,16 @@ def profile(x: np.ndarray) -> NoiseProfile:
     return NoiseProfile(sigma, spatial, channels, brightness, len(keep))
 
 
+def channel_limit(p: NoiseProfile) -> float:
+    """The largest channel correlation still read as independent channels, given the samples read."""
+    return WHITE_CHANNELS + 4.0 / np.sqrt(max(p.blocks, 1) * BLOCK * BLOCK)
+
+
 def is_white(p: NoiseProfile) -> bool:
     """White noise of one level: what the Gaussian model was trained on."""
     return (
         p.spatial >= WHITE_SPATIAL
-        and p.channels <= WHITE_CHANNELS
+        and p.channels <= channel_limit(p)
         and 1 / WHITE_BRIGHTNESS <= p.brightness <= WHITE_BRIGHTNESS
     )
 

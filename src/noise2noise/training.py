@@ -90,8 +90,10 @@ class _Indices(Sampler[int]):
 def split_validation(cfg: TrainConfig) -> tuple[list[Path], list[Path]]:
     """Training and validation images: ``val`` folders, else ``val_count`` images held out of ``data``
     (spread over the sorted list). With ``pairs``/``scenes`` the clean folders are used for validation
-    only, and only when they exist (the default ``data`` is relative to the repository root)."""
+    only, and only when they exist."""
     real = bool(cfg.pairs or cfg.scenes)
+    if not real and not cfg.data:
+        raise ValueError("no training images: give --data FOLDER (or --pairs DIR / --scenes DIR for real captures)")
     if cfg.val:
         return ([] if real else find_images(cfg.data)), find_images(cfg.val)  # type: ignore[arg-type]
     data = [d for d in cfg.data if Path(d).exists()] if real else cfg.data

@@ -61,8 +61,9 @@ def device_arg(text: str) -> str:
     return text
 
 
-def add_model_args(p: argparse.ArgumentParser) -> None:
-    """``--weights``/``--model``/``--arch`` and the runtime options (the policy of ``deploy.choose``)."""
+def add_model_args(p: argparse.ArgumentParser, runtime: bool = True) -> None:
+    """``--weights``/``--model`` and, unless ``runtime`` is False (the caller then lists them with
+    ``add_runtime_args`` in a group of its own), ``--arch`` and the runtime options."""
     g = p.add_argument_group("model")
     g.add_argument("--weights", help="checkpoint: our .safetensors, a legacy .pt state_dict, or an exported .onnx/.xml")
     g.add_argument(
@@ -70,27 +71,33 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
         help=f"a shipped model; default: {AUTO}, which picks per image from its noise ({GAUSSIAN} for white "
         f"noise, {PHOTO} for a camera's); `n2n info --models` lists them",
     )
-    g.add_argument("--arch", choices=ARCHS, help="architecture of a legacy .pt (guessed from its keys if omitted)")
-    g.add_argument(
+    if runtime:
+        add_runtime_args(g)
+
+
+def add_runtime_args(a: argparse._ArgumentGroup) -> None:
+    """``--arch``, ``--device``, ``--backend``, ``--precision``, ``--compile`` (the policy of ``deploy.choose``)."""
+    a.add_argument("--arch", choices=ARCHS, help="architecture of a legacy .pt (guessed from its keys if omitted)")
+    a.add_argument(
         "--device",
         type=device_arg,
         default="cpu",
         help="torch device; other than cpu runs the torch backend (default: %(default)s)",
     )
-    g.add_argument(
+    a.add_argument(
         "--backend",
         default="auto",
         choices=BACKENDS,
         help="auto: OpenVINO when installed (bf16 where the CPU has it), else torch (default: %(default)s)",
     )
-    g.add_argument(
+    a.add_argument(
         "--precision",
         default="auto",
         choices=PRECISIONS,
         help="fp32 alone selects eager torch, the exact reference path; on a CPU auto runs a shipped int8 "
         "model where there is one (OpenVINO), else bf16 where native; on a GPU auto is fp16 (default: %(default)s)",
     )
-    g.add_argument(
+    a.add_argument(
         "--compile", action="store_true", help="torch backend: torch.compile the model (pays off on a GPU, many images)"
     )
 
@@ -133,10 +140,13 @@ def add_ensemble_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
-def add_fields(p: argparse.ArgumentParser, cls: type) -> None:
+def add_fields(p: argparse.ArgumentParser, cls: type, everyday: tuple[str, ...] | None = None) -> None:
     """One option per field of the dataclass ``cls``: ``--field-name``, typed by the annotation, help
-    and choices from the field's metadata (``config.option``), default from the field."""
+    and choices from the field's metadata (``config.option``), default from the field. With
+    ``everyday``, the other fields' options are listed apart, under "advanced"."""
+    advanced = p.add_argument_group("advanced") if everyday is not None else p
     for f in dataclasses.fields(cls):
+        g = p if everyday is None or f.name in everyday else advanced
         meta = dict(f.metadata)
         help_text = meta.pop("help", "")
         flag = meta.pop("flag", None)
@@ -147,7 +157,7 @@ def add_fields(p: argparse.ArgumentParser, cls: type) -> None:
             action = (
                 argparse.BooleanOptionalAction if meta.pop("both", False) else "store_true" if on else "store_false"
             )
-            p.add_argument(
+            g.add_argument(
                 flag or "--" + f.name.replace("_", "-"),
                 dest=f.name,
                 action=action,
@@ -158,8 +168,8 @@ def add_fields(p: argparse.ArgumentParser, cls: type) -> None:
         base = str(f.type).replace(" | None", "")
         kind = _TYPES[base[5:-1] if base.startswith("list[") else base]
         names = [short, "--" + f.name.replace("_", "-")] if short else ["--" + f.name.replace("_", "-")]
-        suffix = "" if meta.get("required") or default is None else " (default: %(default)s)"
-        p.add_argument(*names, dest=f.name, type=kind, default=default, help=help_text + suffix, **meta)
+        suffix = "" if meta.get("required") or default in (None, []) else " (default: %(default)s)"
+        g.add_argument(*names, dest=f.name, type=kind, default=default, help=help_text + suffix, **meta)
 
 
 def config_from(cls: type, args: argparse.Namespace) -> Any:

@@ -12,7 +12,15 @@ from ..atomic import check_writable
 from ..inference import DEFAULT_OVERLAP
 from ..job import AdaptOptions, DenoiseOptions, denoise
 from ..reports import dumps
-from ._common import add_ensemble_arg, add_model_args, non_negative, non_negative_float, size_arg, write_report
+from ._common import (
+    add_ensemble_arg,
+    add_model_args,
+    add_runtime_args,
+    non_negative,
+    non_negative_float,
+    size_arg,
+    write_report,
+)
 
 HELP = "Denoise image files (same name, format, size and bit depth out)."
 EXAMPLE = """n2n denoise photo.png -o out/          # the model is chosen per image from its noise
@@ -21,28 +29,8 @@ EXAMPLE = """n2n denoise photo.png -o out/          # the model is chosen per im
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", nargs="+", help="files, folders or glob patterns")
-    p.add_argument("-o", "--out", required=True, help="output folder (created if missing)")
-    add_model_args(p)
-    p.add_argument(
-        "--tile",
-        type=non_negative,
-        default=None,
-        help="tiles of at most TILE x TILE pixels for larger images (default: 1536; 0 = never tile)",
-    )
-    p.add_argument(
-        "--overlap",
-        type=non_negative,
-        default=DEFAULT_OVERLAP,
-        help="least tile overlap in pixels (default: %(default)s)",
-    )
-    p.add_argument(
-        "--streams",
-        type=non_negative,
-        default=1,
-        help="OpenVINO, two or more files: images denoised at once, each on its share of the cores "
-        "(0 = OpenVINO's choice; faster on a folder, opt-in; default: %(default)s, all cores on one image)",
-    )
-    p.add_argument("--resize", type=size_arg, help="WxH: the reference card's fixed-shape path (output has this size)")
+    p.add_argument("-o", "--out", required=True, help="output folder (created with the first output)")
+    add_model_args(p, runtime=False)
     p.add_argument(
         "--strength",
         type=float,
@@ -50,13 +38,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="blend of output and input: 1 = fully denoised, 0 = the input, 0.7 keeps some grain (default: %(default)s)",
     )
     add_ensemble_arg(p)
-    p.add_argument("--overwrite", action="store_true", help="allow writing over an input file")
     p.add_argument(
         "--skip-existing",
         action="store_true",
         help="leave outputs that already exist (resume a killed run); on by default under torchrun, "
         "where each process takes every N-th file",
     )
+    p.add_argument("--overwrite", action="store_true", help="allow writing over an input file")
+    p.add_argument(
+        "--json",
+        dest="json_out",
+        metavar="FILE",
+        help="write the report (per file: output, model and why it was chosen, seconds, error) to FILE ('-' = stdout)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar, no per-file model lines")
     g = p.add_argument_group("adapting to these images (self-supervised, Neighbor2Neighbor)")
     g.add_argument(
         "--adapt",
@@ -85,15 +80,32 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--adapt-force",
         action="store_true",
-        help="use the adapted model even when the held-out self-supervised check finds it no better",
+        help="use the adapted model even where the held-out check cannot confirm it helps",
     )
-    p.add_argument(
-        "--json",
-        dest="json_out",
-        metavar="FILE",
-        help="write the report (per file: output, model and why it was chosen, seconds, error) to FILE ('-' = stdout)",
+    adv = p.add_argument_group("advanced")
+    add_runtime_args(adv)
+    adv.add_argument(
+        "--tile",
+        type=non_negative,
+        default=None,
+        help="tiles of at most TILE x TILE pixels for larger images (default: 1536; 0 = never tile)",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bar, no per-file model lines")
+    adv.add_argument(
+        "--overlap",
+        type=non_negative,
+        default=DEFAULT_OVERLAP,
+        help="least tile overlap in pixels (default: %(default)s)",
+    )
+    adv.add_argument(
+        "--streams",
+        type=non_negative,
+        default=1,
+        help="OpenVINO, two or more files: images denoised at once, each on its share of the cores "
+        "(0 = OpenVINO's choice; default: %(default)s, all cores on one image)",
+    )
+    adv.add_argument(
+        "--resize", type=size_arg, help="WxH: the reference card's fixed-shape path (output has this size)"
+    )
 
 
 def _stride(text: str) -> int | str:

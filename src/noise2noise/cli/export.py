@@ -14,8 +14,11 @@ EXAMPLE = """n2n export -o model.onnx                                   # shippe
   n2n export --format openvino --precision int8 --method kl --calib ../shared/data/train/CBSD432 -o m.xml"""
 
 
+EVERYDAY = ("out", "weights", "model", "format", "precision", "method", "calib")
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    add_fields(p, ExportConfig)
+    add_fields(p, ExportConfig, EVERYDAY)
 
 
 def run(args: argparse.Namespace) -> int:

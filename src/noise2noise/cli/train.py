@@ -11,11 +11,28 @@ from ..training import train
 from ._common import add_fields, config_from
 
 HELP = "Train a denoiser (noisy targets = Noise2Noise). Running it again resumes."
-EXAMPLE = "n2n train --data ../shared/data/train --out runs/n2n --noise gaussian:0-50 --target noisy"
+EXAMPLE = "n2n train --data photos/ --out runs/n2n --noise gaussian:0-50 --target noisy"
+
+
+EVERYDAY = (
+    "data",
+    "pairs",
+    "scenes",
+    "out",
+    "noise",
+    "target",
+    "iterations",
+    "batch",
+    "crop",
+    "lr",
+    "val",
+    "device",
+    "init",
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    add_fields(p, TrainConfig)
+    add_fields(p, TrainConfig, EVERYDAY)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 

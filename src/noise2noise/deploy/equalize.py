@@ -13,7 +13,7 @@ shrinks those weights on their per-output-channel int8 grid, so the scale is a c
 ``s_i = min(cap, sqrt(max_j m_j / m_i))`` over the producer's channel maxima ``m`` after LeakyReLU
 on the calibration inputs (``channel_scales``). On the shipped Gaussian model it took the all-int8
 drop at sigma 5 from 0.107 to 0.034 dB on the calibration crops, and at sigma 25 with
-``dec_conv1b`` float from 0.011 to 0.005 (``docs/experiments.md``, session 12).
+``dec_conv1b`` float from 0.011 to 0.005 (docs/lab/int8.md, 2026-11).
 """
 
 from __future__ import annotations

@@ -127,7 +127,7 @@ def export(config: ExportConfig | None = None, *, log: Callable[[str], None] | N
     except OSError as e:
         raise ValueError(f"{out}: cannot write there ({e.strerror or e})") from None
     report: dict = {
-        "source": ck.path,
+        "source": Path(ck.path).name if ck.path else None,  # the file name: no path of the machine it was made on
         "weights_sha256": file_sha256(ck.path) if ck.path else None,
         "format": fmt,
         "precision": cfg.precision,
