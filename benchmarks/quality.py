@@ -1,7 +1,7 @@
 """Quality table of shipped models: Kodak24, CBSD68 and McMaster at sigma 15, 25, 50, in the
 ``float`` and ``uint8`` protocols (``n2n eval`` semantics, seed 0).
 
-    python benchmarks/quality.py --models n2n-gaussian n2c-gaussian --out docs/results/quality.json
+    python benchmarks/quality.py --models n2n-gaussian n2c-gaussian --out docs/results/models-quality.json
 
 Prints a Markdown table; the JSON holds every summary."""
 
@@ -25,7 +25,7 @@ ap.add_argument("--backend", default="auto")
 ap.add_argument(
     "--precision", default="auto", help="fp32 for figures that do not depend on the CPU (auto: bf16 where native)"
 )
-ap.add_argument("--out", default="docs/results/quality.json")
+ap.add_argument("--out", default="docs/results/models-quality.json")
 a = ap.parse_args()
 
 specs = [

@@ -4,7 +4,7 @@ last point) scored with ``n2n eval`` semantics, then plotted against the trainin
 in each file's header.
 
     python benchmarks/snapshot_curve.py runs/n2n-gaussian runs/n2c-gaussian --set ../shared/data/test/Kodak24 \
-        --noise gaussian:25 --out docs/results/snapshots_kodak24_s25.json --plot docs/figures/kodak24_vs_time.png
+        --noise gaussian:25 --out docs/results/training-snapshots-kodak24-s25.json --plot docs/figures/kodak24_vs_time.png
 
 Snapshots taken before the learning-rate ramp-down are scored as they are (not annealed), so they
 sit below what a run of that length, ramped down, would reach.

@@ -6,7 +6,7 @@ Each variant runs `n2n train` twice from scratch, for SHORT and LONG iterations,
 final validation cancel out. "2 runs x 1 thread" runs two copies at once and counts both.
 Run it with nothing else on the machine; the CPU is named in the output.
 
-python benchmarks/train_options.py --out docs/results/train_options.json
+python benchmarks/train_options.py --out docs/results/training-options.json
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
 
 python benchmarks/val_levels.py src/noise2noise/weights/unet-gaussian-n2n.safetensors \
   runs/cpu7/n2n-gaussian/snapshots/*.safetensors runs/cpu7/n2n-gaussian/latest.safetensors \
-  --noise gaussian:5,gaussian:25,gaussian:50 --json docs/results/val-levels-cpu7.json \
+  --noise gaussian:5,gaussian:25,gaussian:50 --json docs/results/training-val-levels-cpu7.json \
   --figure docs/figures/blotches_sigma50_cpu7.png --image ../shared/data/test/Kodak24/kodim01.png --sigma 50
 """
 

@@ -172,7 +172,7 @@ HELD_OUT = 32  # crops kept apart to score the model before and after adapting
 POOL = 1024  # at most this many training crops are kept (128 x 128 x 3 bytes each for 8-bit images: 48 MiB)
 # Residual correlation above which ``pd="auto"`` shuffles with stride 2, midway between what the
 # shipped n2n-gaussian and n2n-photo leave on 256x256 crops of 12 images each
-# (``benchmarks/noise_correlation.py``, docs/results/noise-correlation.jsonl): white noise (Gaussian
+# (``benchmarks/noise_correlation.py``, docs/results/adapt-noise-correlation.jsonl): white noise (Gaussian
 # sigma 5-50, Poisson) -0.11 to 0.01 per image; synthetic camera noise 0.24 to 0.71; PolyU 0.39 to 0.81.
 PD_CORRELATION = 0.12
 
