@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from noise2noise.deploy.bench import _runner, cpu_name
+from noise2noise.deploy.bench import cpu_name, runner_for_config
 
 
 def main() -> None:
@@ -40,7 +40,7 @@ def main() -> None:
     base_name = configs[0]  # ratios are to the first configuration (eager fp32 torch by default)
     shape = tuple(int(v) for v in a.shape.split("x"))
     x = np.random.default_rng(0).random(shape, dtype=np.float32)
-    runners = {c: _runner(c, None, a.model, files)[0] for c in configs}
+    runners = {c: runner_for_config(c, None, a.model, files)[0] for c in configs}
     for run in runners.values():
         for _ in range(a.warmup):
             run(x)

@@ -70,7 +70,7 @@ def check_configs(configs: list[str], files: dict[str, str], repeats: int, warmu
         raise ValueError(f"--repeats must be >= 1 and --warmup >= 0, got {repeats} and {warmup}")
 
 
-def _runner(config: str, weights: str | None, model: str | None, files: dict[str, str]):
+def runner_for_config(config: str, weights: str | None, model: str | None, files: dict[str, str]):
     import torch
 
     from ..runners import runner_for_file
@@ -111,7 +111,7 @@ def bench_one(
 
     from ..info import model_info
 
-    run, net = _runner(config, weights, model, files)
+    run, net = runner_for_config(config, weights, model, files)
     x = np.random.default_rng(0).random(shape, dtype=np.float32)
     for _ in range(warmup):
         run(x)
