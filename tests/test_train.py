@@ -65,66 +65,50 @@ def test_a_few_hundred_steps_raise_validation_psnr(tmp_path, target):
         assert (tmp_path / "run" / f).is_file()
 
 
+def _state_step(path: Path) -> int:
+    """The step in a run's state.pt (written atomically, so a read never sees half a file); -1 if none yet."""
+    try:
+        return int(torch.load(path, weights_only=True)["step"])
+    except (FileNotFoundError, RuntimeError, EOFError):
+        return -1
+
+
 def test_resume_after_kill_9(tmp_path):
+    """Killed mid-run whatever the machine's speed: the first run is far too long to finish, and is
+    killed once it has checkpointed; the same command with a reachable length resumes from there."""
     data = make_images(tmp_path / "train", 4)
     run = tmp_path / "run"
-    cmd = [
-        sys.executable,
-        "-m",
-        "noise2noise.cli",
-        "train",
-        "--data",
-        str(data),
-        "--out",
-        str(run),
-        "--arch",
-        "unet-compact",
-        "--iterations",
-        "60",
-        "--batch",
-        "2",
-        "--crop",
-        "32",
-        "--ckpt-every",
-        "10",
-        "--keep-every",
-        "30",
-        "--val-every",
-        "1000",
-        "--val-count",
-        "1",
-        "--workers",
-        "0",
-        "--quiet",
-    ]
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.time() + 120
-    while time.time() < deadline and not (run / "state.pt").exists():
-        time.sleep(0.2)
-    time.sleep(0.5)
+    cmd = [sys.executable, "-m", "noise2noise.cli", "train", "--data", str(data), "--out", str(run)]
+    cmd += ["--arch", "unet-compact", "--batch", "2", "--crop", "32", "--ckpt-every", "10", "--keep-every", "30"]
+    cmd += ["--val-every", "1000", "--val-count", "1", "--workers", "0", "--quiet", "--iterations"]
+    p = subprocess.Popen([*cmd, "1000000"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 180
+    while time.time() < deadline and _state_step(run / "state.pt") < 10 and p.poll() is None:
+        time.sleep(0.05)
     p.send_signal(signal.SIGKILL)
     p.wait()
-    assert (run / "state.pt").exists(), p.stderr.read().decode()
-    killed_at = torch.load(run / "state.pt", weights_only=True)["step"]
-    assert 10 <= killed_at < 60
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    killed_at = _state_step(run / "state.pt")
+    assert killed_at >= 10 and killed_at % 10 == 0, p.stderr.read().decode()
+    target = killed_at + 30
+    r = subprocess.run([*cmd, str(target)], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout.strip().splitlines()[-1])["step"] == 60
-    assert torch.load(run / "state.pt", weights_only=True)["step"] == 60
+    assert json.loads(r.stdout.strip().splitlines()[-1])["step"] == target
+    assert _state_step(run / "state.pt") == target
     steps = [int(line.split(",")[0]) for line in (run / "log.csv").read_text().splitlines()[1:]]
-    assert steps == sorted(steps) and steps[-1] == 60
-    assert sorted(p.name for p in (run / "snapshots").iterdir()) == [
-        "step-0000030.safetensors",
-        "step-0000060.safetensors",
-    ]
-    assert json.loads((run / "config.json").read_text())["resumes"] == []  # same options: nothing changed
-    # The same command with a longer run continues from 60 and records what changed, and when.
-    longer = [*cmd[: cmd.index("--iterations") + 1], "70", *cmd[cmd.index("--iterations") + 2 :]]
-    r = subprocess.run(longer, capture_output=True, text=True, timeout=300)
+    assert steps == sorted(steps) and steps[-1] == target
+    kept = sorted(p.name for p in (run / "snapshots").iterdir())
+    assert kept == [f"step-{k:07d}.safetensors" for k in range(30, target + 1, 30)]
+    resumed = [{"step": killed_at, "changed": {"iterations": [1000000, target]}}]
+    assert json.loads((run / "config.json").read_text())["resumes"] == resumed
+    # The same command again changes nothing; a longer run continues and records what changed, and when.
+    assert subprocess.run([*cmd, str(target)], capture_output=True, timeout=300).returncode == 0
+    assert json.loads((run / "config.json").read_text())["resumes"] == resumed
+    r = subprocess.run([*cmd, str(target + 10)], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     cfg = json.loads((run / "config.json").read_text())
-    assert cfg["iterations"] == 70 and cfg["resumes"] == [{"step": 60, "changed": {"iterations": [60, 70]}}]
-    assert torch.load(run / "state.pt", weights_only=True)["step"] == 70
+    assert cfg["iterations"] == target + 10
+    assert cfg["resumes"] == [*resumed, {"step": target, "changed": {"iterations": [target, target + 10]}}]
+    assert _state_step(run / "state.pt") == target + 10
 
 
 DDP_SCRIPT = textwrap.dedent(

@@ -87,13 +87,27 @@ def denoise(
     world: int = 1,
     progress: bool = True,
     on_error: Callable[[str], None] | None = None,
+    ray: str | bool | None = None,
+    actors: int | None = None,
 ) -> dict:
     """Denoise ``inputs`` (files, folders, globs) into the folder ``out``; returns the report:
     ``files`` (one entry per file, in input order) and ``failures``. Every path is checked before
     any work; a file that fails is reported (``on_error``, and its entry's ``error``) and the others
-    go on. ``rank``/``world``: this process takes every ``world``-th file (torchrun)."""
+    go on. ``rank``/``world``: this process takes every ``world``-th file (torchrun). ``ray``: run on
+    Ray (True or "" = a local Ray, else the cluster's address; ``scale.py``) with ``actors`` actors;
+    outputs that exist are then left alone, as under torchrun."""
     options = options or DenoiseOptions()
     adapt = adapt or AdaptOptions()
+    if ray is not None and ray is not False:
+        if adapt.steps:
+            raise ValueError("--ray does not adapt: adapt once with --save-adapted FILE, then --ray --weights FILE")
+        from .scale import import_ray, ray_denoise
+
+        import_ray()  # a missing Ray is one line before any work
+        jobs = shard(plan(inputs, out, overwrite), 0, 1, skip_existing=True)
+        address = ray if isinstance(ray, str) else None
+        records = ray_denoise(jobs, options, address, actors, progress=progress, on_error=on_error)
+        return _report(jobs, records, sum(1 for r in records if r["error"]))
     jobs = plan(inputs, out, overwrite)
     jobs = shard(jobs, rank, world, skip_existing or world > 1)
     label = f"denoise [rank {rank} of {world}]" if world > 1 else "denoise"
@@ -112,6 +126,10 @@ def denoise(
                 opts = _adapted(opts, adapt, group, scratch, len(groups), progress)
             den = opts.denoiser(streams)
             failures += denoise_files(group, den, progress, on_error, label=label, records=records)
+    return _report(jobs, records, failures)
+
+
+def _report(jobs: list[Job], records: list[dict], failures: int) -> dict:
     order = {str(j.src): i for i, j in enumerate(jobs)}
     records.sort(key=lambda r: order.get(r["input"], len(order)))
     return {"files": records, "failures": failures}

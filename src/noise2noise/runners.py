@@ -48,10 +48,21 @@ def _first_line(e: BaseException) -> str:
     return text.splitlines()[-1][:160] if text else type(e).__name__
 
 
+def env_threads() -> int | None:
+    """Threads asked for by ``OMP_NUM_THREADS`` (as PyTorch obeys it), for the runtimes that do not
+    read it themselves; None when unset or not a positive number."""
+    try:
+        n = int(os.environ.get("OMP_NUM_THREADS", ""))
+    except ValueError:
+        return None
+    return n if n > 0 else None
+
+
 def onnxruntime_runner(path: str | os.PathLike, threads: int | None = None) -> Runner:
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
+    threads = threads or env_threads()
     if threads:
         opts.intra_op_num_threads = threads
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -108,6 +119,7 @@ def openvino_runner(
     cfg: dict = {"PERFORMANCE_HINT": "LATENCY"}
     if streams != 1:
         cfg = {"PERFORMANCE_HINT": "THROUGHPUT"} | ({"NUM_STREAMS": streams} if streams > 1 else {})
+    threads = threads or env_threads()
     if threads:
         cfg["INFERENCE_NUM_THREADS"] = threads
     if precision in ("bf16", "fp16"):

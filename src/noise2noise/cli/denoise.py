@@ -46,6 +46,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--overwrite", action="store_true", help="allow writing over an input file")
     p.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
+        help="run on Ray: a local Ray on this machine, or the cluster at ADDRESS (or $RAY_ADDRESS); outputs "
+        "that exist are left alone (needs: pip install 'noise2noise[scale]')",
+    )
+    p.add_argument(
+        "--ray-actors",
+        type=non_negative,
+        default=None,
+        metavar="N",
+        help="with --ray: denoisers (default: one per CPU)",
+    )
+    p.add_argument(
         "--json",
         dest="json_out",
         metavar="FILE",
@@ -151,6 +166,8 @@ def run(args: argparse.Namespace) -> int:
         world=world,
         progress=not args.quiet,
         on_error=lambda m: print(f"n2n: error: {m}", file=sys.stderr),
+        ray=args.ray,
+        actors=args.ray_actors or None,
     )
     if not args.quiet:
         _log_models(report["files"])

@@ -1,0 +1,122 @@
+"""Denoising many files on a Ray cluster (``n2n denoise --ray [ADDRESS]``, ``denoise(..., ray=...)``).
+
+Ray Data lists the jobs; an actor pool (``map_batches`` with an ``ActorPoolStrategy``) runs one
+``Denoiser`` per actor, built once when the actor starts, and each actor decodes, denoises and
+writes its files itself (atomically, with the same code as ``n2n denoise``, so the bytes are the
+same) into a folder every node sees. Ray balances the files over the actors as they finish, restarts
+an actor that dies and runs its files again; a file that cannot be denoised is reported by name and
+the others go on. Outputs that exist are left alone, so the same command after a crash does only
+what is missing. Without an address a local Ray is started on this machine; with one (or with
+``RAY_ADDRESS`` set) the job joins that cluster.
+
+Ray is optional: ``pip install 'noise2noise[scale]'``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from .files import Job, write_output
+from .images import ImageError, read_image
+
+
+def import_ray():
+    try:
+        import ray
+        import ray.data  # noqa: F401
+    except ImportError:
+        raise ValueError("--ray needs Ray Data: pip install 'noise2noise[scale]' (or 'ray[data]')") from None
+    return ray
+
+
+class DenoiseActor:
+    """One Ray actor: builds its ``Denoiser`` once, then denoises the batches of jobs it is given.
+    ``OPTIONS`` (the ``DenoiseOptions`` as a dict) is set on a subclass made per job, so a restarted
+    actor needs nothing from the object store."""
+
+    OPTIONS: dict = {}
+
+    def __init__(self) -> None:
+        from .job import DenoiseOptions
+
+        self.denoiser = DenoiseOptions(**self.OPTIONS).denoiser(streams=1)
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        records = [self.one(Job(Path(s), Path(d))) for s, d in zip(batch["src"], batch["dst"])]
+        return {"record": np.array([json.dumps(r) for r in records], dtype=object)}
+
+    def one(self, job: Job) -> dict:
+        t = time.perf_counter()
+        try:
+            out = self.denoiser.denoise_image(read_image(job.src))
+            write_output(job.dst, out)
+        except (ImageError, ValueError, OSError) as e:
+            return {"input": str(job.src), "output": None, "seconds": 0.0, "error": str(e).splitlines()[0]}
+        meta = out.meta or {}
+        seconds = round(time.perf_counter() - t, 4)
+        return {"input": str(job.src), "output": str(job.dst), **meta, "seconds": seconds, "error": None}
+
+
+def ray_denoise(
+    jobs: list[Job],
+    options,
+    address: str | None = None,
+    actors: int | None = None,
+    cpus_per_actor: float = 1.0,
+    progress: bool = True,
+    on_error: Callable[[str], None] | None = None,
+) -> list[dict]:
+    """Denoise ``jobs`` on Ray with the ``DenoiseOptions`` ``options``; one record per job (as
+    ``denoise_files`` records them). ``actors``: the pool's size (default: as many as the cluster's
+    CPUs allow at ``cpus_per_actor`` each; one GPU each when ``options.device`` is a GPU)."""
+    ray = import_ray()
+    from tqdm import tqdm
+
+    if not jobs:
+        return []
+    gpu = not options.device.startswith("cpu")
+    env = {"OMP_NUM_THREADS": str(max(1, int(cpus_per_actor)))}  # torch and the runtimes: one share each
+    if not ray.is_initialized():
+        ray.init(
+            address=address or os.environ.get("RAY_ADDRESS") or None,
+            include_dashboard=False,
+            log_to_driver=False,
+            runtime_env={"env_vars": env},
+            configure_logging=False,
+        )
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = False  # ours counts files across the whole job
+    logging.getLogger("ray").setLevel(logging.ERROR)  # Ray's own notices would break the bar's line
+    if actors is None:
+        have = ray.cluster_resources().get("GPU" if gpu else "CPU", 1)
+        actors = max(1, int(have if gpu else have // cpus_per_actor))
+    actors = min(actors, len(jobs))
+    ds = ray.data.from_items([{"src": str(j.src), "dst": str(j.dst)} for j in jobs], override_num_blocks=len(jobs))
+    actor = type("DenoiseActor", (DenoiseActor,), {"OPTIONS": dataclasses.asdict(options)})
+    out = ds.map_batches(
+        actor,
+        batch_size=1,
+        compute=ray.data.ActorPoolStrategy(size=actors),
+        num_cpus=cpus_per_actor,
+        num_gpus=1 if gpu else 0,
+        max_restarts=-1,  # an actor that dies is started again ...
+        max_task_retries=-1,  # ... and its files are run again
+        runtime_env={"env_vars": env},
+    )
+    records = []
+    with tqdm(total=len(jobs), desc="denoise [ray]", unit="img", disable=not progress, dynamic_ncols=True) as bar:
+        for row in out.iter_rows():
+            r = json.loads(row["record"])
+            records.append(r)
+            if r["error"] and on_error:
+                on_error(r["error"])
+            bar.update(1)
+    return records
