@@ -21,6 +21,7 @@ def noisy_dir(tmp_path, photo):
     return d
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["torch", "openvino"])
 def test_adapt_is_deterministic_and_works_with_every_backend(tmp_path, tiny_weights, noisy_dir, backend, capsys):
     pytest.importorskip(backend)
@@ -63,6 +64,7 @@ def test_memory_stays_bounded_whatever_the_step_count(noisy_dir, tiny_weights, m
     assert asked == [adapt_module.POOL + adapt_module.HELD_OUT]
 
 
+@pytest.mark.slow
 def test_a_diverging_adaptation_says_so_and_names_no_temp_file(noisy_dir, tmp_path, tiny_weights, capsys):
     argv = ["denoise", str(noisy_dir), "-o", str(tmp_path / "o"), "--weights", str(tiny_weights), "--quiet"]
     assert main(argv + ["--adapt", "20", "--adapt-lr", "1e6", "--adapt-force"]) != 0
@@ -83,6 +85,7 @@ def test_adapt_needs_a_checkpoint(tmp_path, noisy_dir, capsys):
     assert code != 0 and "needs a checkpoint" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_the_held_out_check_keeps_the_original_unless_adapting_helps(noisy_dir, tiny_weights):
     from noise2noise.adapt import adapt
     from noise2noise.weights import load_checkpoint
@@ -102,6 +105,7 @@ def test_the_held_out_check_keeps_the_original_unless_adapting_helps(noisy_dir, 
     assert info["white_noise"]
 
 
+@pytest.mark.slow
 def test_on_correlated_noise_the_check_is_not_taken_at_its_word(tmp_path, tiny_weights):
     """The masked check favours models that keep part of a correlated noise: there the original stays
     unless forced, however the check scores the adapted model."""
@@ -118,6 +122,7 @@ def test_on_correlated_noise_the_check_is_not_taken_at_its_word(tmp_path, tiny_w
     assert info["held_out_score_after"] < info["held_out_score_before"]  # the check alone would have taken it
 
 
+@pytest.mark.slow
 def test_auto_pixel_shuffle_follows_the_noise_correlation(tmp_path, tiny_weights):
     from noise2noise.adapt import adapt
     from noise2noise.weights import load_checkpoint
@@ -145,6 +150,7 @@ def test_auto_pixel_shuffle_follows_the_noise_correlation(tmp_path, tiny_weights
         adapt(ck, [tmp_path / "white.png"], steps=1, pd=0, progress=False)
 
 
+@pytest.mark.slow
 def test_when_the_check_keeps_the_original_the_usual_path_denoises(tmp_path, photo, capsys):
     """A kept original denoises exactly as without --adapt (for a shipped model: its int8 file, not a float copy)."""
     d = tmp_path / "in"

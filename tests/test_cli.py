@@ -20,6 +20,7 @@ def run(capsys, *argv):
     return code, out, err
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("openvino") is None, reason="openvino is not installed")
 def test_a_folder_in_two_streams_writes_what_one_stream_writes(tmp_path, tiny_weights, photo, capsys):
     src = tmp_path / "in"
@@ -173,6 +174,7 @@ def test_the_installed_command_prints_no_traceback(tmp_path):
     assert r.returncode != 0 and "Traceback" not in r.stderr and r.stderr.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_torchrun_splits_a_folder_and_a_rerun_resumes(tmp_path, tiny_weights, photo):
     src = tmp_path / "in"
     src.mkdir()

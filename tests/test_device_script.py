@@ -16,6 +16,7 @@ from noise2noise.weights import load_weights
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 def test_device_train_script_on_cpu(tmp_path):
     from test_train import make_images

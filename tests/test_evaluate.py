@@ -157,6 +157,7 @@ def test_montage_is_written(tmp_path, clean_dir, tiny_weights, capsys):
     assert len(pics) == 3 and cv2.imread(str(pics[0])).shape[1] == 3 * 40
 
 
+@pytest.mark.slow
 @pytest.mark.shared(REF, "data/test/Kodak24")
 def test_reference_checkpoint_on_kodak24_through_n2n_eval(tmp_path, ref_ckpt, capsys):
     kodak = DATA / "test" / "Kodak24"

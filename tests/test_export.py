@@ -53,6 +53,7 @@ def test_fp32_exports_equal_torch_on_a_real_image(tmp_path, ref_ckpt, fmt, capsy
     assert json.loads((tmp_path / f"m.{fmt}.json").read_text())["max_abs_diff_vs_torch"] < 1e-4
 
 
+@pytest.mark.slow
 @pytest.mark.shared(REF, "data/test/Kodak24", "data/train/CBSD432")
 def test_int8_methods_stay_within_their_drop(tmp_path, ref_ckpt, capsys):
     calib = DATA / "train" / "CBSD432"
@@ -124,6 +125,7 @@ def test_backends_through_denoise_match_torch(tmp_path, ref_ckpt, capsys):
     assert np.abs(outs["openvino"] - outs["torch"]).max() <= 1
 
 
+@pytest.mark.slow
 def test_bench_json_on_a_tiny_shape(tmp_path, tiny_weights, capsys):
     out = tmp_path / "b.json"
     configs = "torch-fp32,onnxruntime-fp32,openvino-fp32,onnxruntime-bf16"
@@ -144,6 +146,7 @@ def test_bench_json_on_a_tiny_shape(tmp_path, tiny_weights, capsys):
         assert r["speedup_vs_torch_fp32"] == pytest.approx(rows[0]["median_ms"] / r["median_ms"])
 
 
+@pytest.mark.slow
 def test_bench_times_a_file_named_in_configs_once(tmp_path, tiny_weights):
     from noise2noise.deploy.convert import export_onnx
     from noise2noise.weights import load_checkpoint
@@ -155,6 +158,7 @@ def test_bench_times_a_file_named_in_configs_once(tmp_path, tiny_weights):
     assert [r["config"] for r in json.loads(out.read_text())] == ["torch-fp32", "mine"]
 
 
+@pytest.mark.slow
 def test_export_is_one_library_call_and_a_failed_check_leaves_nothing(tmp_path, tiny_weights, monkeypatch):
     import noise2noise
     from noise2noise.deploy import export as E

@@ -11,6 +11,7 @@ from noise2noise.runners import torch_runner
 from noise2noise.weights import load_weights
 
 
+@pytest.mark.slow
 @pytest.mark.shared(REF, "data/test/Kodak24")
 def test_compact_reference_checkpoint_on_kodak24_gaussian25(ref_ckpt):
     kodak = DATA / "test" / "Kodak24"

@@ -45,7 +45,9 @@ def test_same_bytes_as_one_process_and_a_corrupt_file_is_reported(tmp_path, loca
     (src / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
     assert main(["denoise", str(src), "-o", str(tmp_path / "one"), "--quiet"]) == 1  # the bad file fails
     capsys.readouterr()
-    code = main(["denoise", str(src), "-o", str(tmp_path / "ray"), "--ray", "--quiet", "--json", str(tmp_path / "r.json")])
+    code = main(
+        ["denoise", str(src), "-o", str(tmp_path / "ray"), "--ray", "--quiet", "--json", str(tmp_path / "r.json")]
+    )
     err = capsys.readouterr().err
     assert code == 1 and "bad.png" in err
     report = json.loads((tmp_path / "r.json").read_text())

@@ -16,6 +16,7 @@ from serve_browser import CHROMIUM, DRIVER, browser, denoise_in_page, start_serv
 pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="needs Debian's chromium and chromium-driver")
 
 
+@pytest.mark.slow
 @pytest.mark.shared("data/test/Kodak24/kodim23.png")
 def test_the_page_denoises_a_kodak_image_like_n2n_denoise(tmp_path):
     src = DATA / "test" / "Kodak24" / "kodim23.png"
@@ -26,14 +27,17 @@ def test_the_page_denoises_a_kodak_image_like_n2n_denoise(tmp_path):
     driver = browser()
     try:
         got = denoise_in_page(driver, url, str(tmp_path / "kodim23.png"))
+        info = driver.find_element("id", "info").text
     finally:
         driver.quit()
         server.should_exit = True
+    assert "auto chose n2n-gaussian: white noise" in info  # the page says which model ran, and why
     expected = cv2.imread(str(tmp_path / "out" / "kodim23.png"))
     assert np.array_equal(cv2.imdecode(np.frombuffer(got, np.uint8), cv2.IMREAD_COLOR), expected)
     assert got == (tmp_path / "out" / "kodim23.png").read_bytes()
 
 
+@pytest.mark.slow
 @pytest.mark.shared("data/test/Kodak24/kodim05.png")
 def test_the_quality_menu_runs_the_ensemble_of_n2n_denoise(tmp_path):
     src = DATA / "test" / "Kodak24" / "kodim05.png"

@@ -51,6 +51,7 @@ def test_ranks_draw_disjoint_samples():
     assert list(_Indices(3, 5, 4, 0, 2)) == a[12:]  # resuming continues the same stream
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("target", ["noisy", "clean"])
 def test_a_few_hundred_steps_raise_validation_psnr(tmp_path, target):
     data = make_images(tmp_path / "train", 6)
@@ -73,6 +74,7 @@ def _state_step(path: Path) -> int:
         return -1
 
 
+@pytest.mark.slow
 def test_resume_after_kill_9(tmp_path):
     """Killed mid-run whatever the machine's speed: the first run is far too long to finish, and is
     killed once it has checkpointed; the same command with a reachable length resumes from there."""
@@ -139,6 +141,7 @@ DDP_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_torchrun_two_processes_agree_and_split_the_data(tmp_path):
     data = make_images(tmp_path / "train", 4)
     script = tmp_path / "ddp.py"
@@ -252,6 +255,7 @@ def test_init_from_weights_and_a_moving_average(tmp_path, tiny_weights):
         train(out=str(tmp_path / "r2"), iterations=1, init=str(tiny_weights), **{**kw, "arch": "unet"})
 
 
+@pytest.mark.slow
 def test_training_from_single_noisy_images_raises_psnr(tmp_path):
     """--target self: the data is a folder of noisy photos, and no clean image is seen in training."""
     clean = make_images(tmp_path / "clean", 6, size=(128, 128))

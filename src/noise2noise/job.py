@@ -45,22 +45,14 @@ class DenoiseOptions:
     def auto(self) -> bool:
         return self.weights is None and self.model in (None, AUTO) and self.arch is None
 
+    def kwargs(self, streams: int | None = None) -> dict:
+        """The arguments of ``Denoiser.from_weights`` (``path`` and the keywords)."""
+        opts = dataclasses.asdict(self)
+        opts["path"], opts["streams"] = opts.pop("weights"), self.streams if streams is None else streams
+        return opts
+
     def denoiser(self, streams: int | None = None):
-        return Denoiser.from_weights(
-            self.weights,
-            model=self.model,
-            arch=self.arch,
-            device=self.device,
-            tile=self.tile,
-            overlap=self.overlap,
-            backend=self.backend,
-            precision=self.precision,
-            resize=self.resize,
-            strength=self.strength,
-            compile=self.compile,
-            streams=self.streams if streams is None else streams,
-            ensemble=self.ensemble,
-        )
+        return Denoiser.from_weights(**self.kwargs(streams))
 
 
 @dataclasses.dataclass
@@ -106,7 +98,8 @@ def denoise(
         import_ray()  # a missing Ray is one line before any work
         jobs = shard(plan(inputs, out, overwrite), 0, 1, skip_existing=True)
         address = ray if isinstance(ray, str) else None
-        records = ray_denoise(jobs, options, address, actors, progress=progress, on_error=on_error)
+        gpu = not options.device.startswith("cpu")
+        records = ray_denoise(jobs, options.kwargs(1), gpu, address, actors, progress=progress, on_error=on_error)
         return _report(jobs, records, sum(1 for r in records if r["error"]))
     jobs = plan(inputs, out, overwrite)
     jobs = shard(jobs, rank, world, skip_existing or world > 1)

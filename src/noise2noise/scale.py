@@ -14,7 +14,6 @@ Ray is optional: ``pip install 'noise2noise[scale]'``.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import os
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .denoiser import Denoiser
 from .files import Job, write_output
 from .images import ImageError, read_image
 
@@ -39,15 +39,13 @@ def import_ray():
 
 class DenoiseActor:
     """One Ray actor: builds its ``Denoiser`` once, then denoises the batches of jobs it is given.
-    ``OPTIONS`` (the ``DenoiseOptions`` as a dict) is set on a subclass made per job, so a restarted
-    actor needs nothing from the object store."""
+    ``OPTIONS`` (the arguments of ``Denoiser.from_weights``) is set on a subclass made per job, so a
+    restarted actor needs nothing from the object store."""
 
     OPTIONS: dict = {}
 
     def __init__(self) -> None:
-        from .job import DenoiseOptions
-
-        self.denoiser = DenoiseOptions(**self.OPTIONS).denoiser(streams=1)
+        self.denoiser = Denoiser.from_weights(**self.OPTIONS)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         records = [self.one(Job(Path(s), Path(d))) for s, d in zip(batch["src"], batch["dst"])]
@@ -67,22 +65,22 @@ class DenoiseActor:
 
 def ray_denoise(
     jobs: list[Job],
-    options,
+    options: dict,
+    gpu: bool = False,
     address: str | None = None,
     actors: int | None = None,
     cpus_per_actor: float = 1.0,
     progress: bool = True,
     on_error: Callable[[str], None] | None = None,
 ) -> list[dict]:
-    """Denoise ``jobs`` on Ray with the ``DenoiseOptions`` ``options``; one record per job (as
-    ``denoise_files`` records them). ``actors``: the pool's size (default: as many as the cluster's
-    CPUs allow at ``cpus_per_actor`` each; one GPU each when ``options.device`` is a GPU)."""
+    """Denoise ``jobs`` on Ray, each actor's ``Denoiser`` built by ``Denoiser.from_weights(**options)``;
+    one record per job (as ``denoise_files`` records them). ``actors``: the pool's size (default: as
+    many as the cluster's CPUs allow at ``cpus_per_actor`` each; with ``gpu``, one GPU each)."""
     ray = import_ray()
     from tqdm import tqdm
 
     if not jobs:
         return []
-    gpu = not options.device.startswith("cpu")
     env = {"OMP_NUM_THREADS": str(max(1, int(cpus_per_actor)))}  # torch and the runtimes: one share each
     if not ray.is_initialized():
         ray.init(
@@ -100,7 +98,7 @@ def ray_denoise(
         actors = max(1, int(have if gpu else have // cpus_per_actor))
     actors = min(actors, len(jobs))
     ds = ray.data.from_items([{"src": str(j.src), "dst": str(j.dst)} for j in jobs], override_num_blocks=len(jobs))
-    actor = type("DenoiseActor", (DenoiseActor,), {"OPTIONS": dataclasses.asdict(options)})
+    actor = type("DenoiseActor", (DenoiseActor,), {"OPTIONS": dict(options)})
     out = ds.map_batches(
         actor,
         batch_size=1,

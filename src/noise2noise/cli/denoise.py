@@ -67,6 +67,34 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="write the report (per file: output, model and why it was chosen, seconds, error) to FILE ('-' = stdout)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar, no per-file model lines")
+    _add_adapt_arguments(p)
+    adv = p.add_argument_group("advanced")
+    add_runtime_args(adv)
+    adv.add_argument(
+        "--tile",
+        type=non_negative,
+        default=None,
+        help="tiles of at most TILE x TILE pixels for larger images (default: 1536; 0 = never tile)",
+    )
+    adv.add_argument(
+        "--overlap",
+        type=non_negative,
+        default=DEFAULT_OVERLAP,
+        help="least tile overlap in pixels (default: %(default)s)",
+    )
+    adv.add_argument(
+        "--streams",
+        type=non_negative,
+        default=1,
+        help="OpenVINO, two or more files: images denoised at once, each on its share of the cores "
+        "(0 = OpenVINO's choice; default: %(default)s, all cores on one image)",
+    )
+    adv.add_argument(
+        "--resize", type=size_arg, help="WxH: the reference card's fixed-shape path (output has this size)"
+    )
+
+
+def _add_adapt_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("adapting to these images (self-supervised, Neighbor2Neighbor)")
     g.add_argument(
         "--adapt",
@@ -96,30 +124,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--adapt-force",
         action="store_true",
         help="use the adapted model even where the held-out check cannot confirm it helps",
-    )
-    adv = p.add_argument_group("advanced")
-    add_runtime_args(adv)
-    adv.add_argument(
-        "--tile",
-        type=non_negative,
-        default=None,
-        help="tiles of at most TILE x TILE pixels for larger images (default: 1536; 0 = never tile)",
-    )
-    adv.add_argument(
-        "--overlap",
-        type=non_negative,
-        default=DEFAULT_OVERLAP,
-        help="least tile overlap in pixels (default: %(default)s)",
-    )
-    adv.add_argument(
-        "--streams",
-        type=non_negative,
-        default=1,
-        help="OpenVINO, two or more files: images denoised at once, each on its share of the cores "
-        "(0 = OpenVINO's choice; default: %(default)s, all cores on one image)",
-    )
-    adv.add_argument(
-        "--resize", type=size_arg, help="WxH: the reference card's fixed-shape path (output has this size)"
     )
 
 

@@ -47,7 +47,7 @@ class ModelPool:
         out = []
         for name in self.names():
             if name == AUTO:
-                noise = f"chosen per image from its noise: {', '.join(CANDIDATES)}"
+                noise = f"per image: {' or '.join(CANDIDATES)}"
                 out.append({"name": name, "default": name == self.default, "noise": noise, "target": None})
                 continue
             meta = load_checkpoint(self.files.get(name), None if name in self.files else name).meta
