@@ -156,12 +156,19 @@ def choose(p: NoiseProfile) -> tuple[str, str]:
         return PHOTO, "too small to measure its noise: treated as a photograph"
     if p.sigma < NO_NOISE:
         return PHOTO, f"no measurable noise (sigma {p.sigma * 255:.2f}/255): treated as a photograph"
-    if is_white(p):
-        return GAUSSIAN, (
-            f"white noise (sigma {p.sigma * 255:.1f}/255; spatial {p.spatial:.2f}, "
-            f"channels {p.channels:.2f}, brightness {p.brightness:.2f})"
-        )
-    return PHOTO, (
-        f"camera-like noise (sigma {p.sigma * 255:.1f}/255; spatial {p.spatial:.2f}, "
-        f"channels {p.channels:.2f}, brightness {p.brightness:.2f})"
+    figures = (
+        f"sigma {p.sigma * 255:.1f}/255; spatial {p.spatial:.2f}, channels {p.channels:.2f}, "
+        f"brightness {p.brightness:.2f}"
     )
+    if is_white(p):
+        return GAUSSIAN, f"white noise ({figures})"
+    why = [
+        what
+        for what, fails in (
+            ("shared by neighbouring pixels", p.spatial < WHITE_SPATIAL),
+            ("shared by the colour channels", p.channels > channel_limit(p)),
+            ("changing with brightness", not 1 / WHITE_BRIGHTNESS <= p.brightness <= WHITE_BRIGHTNESS),
+        )
+        if fails
+    ]
+    return PHOTO, f"camera-like noise, {' and '.join(why)} ({figures})"
