@@ -1,0 +1,65 @@
+"""Burst groundwork: alignment recovers handheld motion, frames of another scene are left out,
+frames that differ in size are one clear line, and a burst of one frame is the frame denoised."""
+
+import cv2
+import numpy as np
+import pytest
+
+from noise2noise.align import estimate, sharpness, warp
+from noise2noise.burst import BurstOptions, merge_burst
+from noise2noise.data.bursts import make_burst
+from noise2noise.images import Image, ImageError, to_uint8
+
+
+def scene(h: int = 256, w: int = 320) -> np.ndarray:
+    """Overlapping coloured rectangles and discs on a soft texture: edges to align on."""
+    rng = np.random.default_rng(5)
+    img = cv2.GaussianBlur(rng.uniform(0.3, 0.7, (h, w, 3)).astype(np.float32), (0, 0), 4)
+    for _ in range(12):
+        y, x = rng.integers(0, h - 40), rng.integers(0, w - 40)
+        color = tuple(float(c) for c in rng.uniform(0, 1, 3))
+        if rng.random() < 0.5:
+            cv2.rectangle(
+                img, (int(x), int(y)), (int(x + rng.integers(20, 80)), int(y + rng.integers(20, 80))), color, -1
+            )
+        else:
+            cv2.circle(img, (int(x + 20), int(y + 20)), int(rng.integers(8, 30)), color, -1)
+    return np.clip(img, 0, 1)
+
+
+def test_alignment_recovers_shifts_and_small_rotations():
+    b = make_burst(scene(), 5, gain=4, seed=0)
+    for k in range(1, 5):
+        a = estimate(b.frames[0], b.frames[k])
+        moved, inside = warp(b.clean[k], a)
+        assert a.ok and np.abs(moved - b.clean[0])[inside].mean() < 2 / 255, (k, a)
+
+
+def test_another_scene_does_not_align_and_sharpness_prefers_the_sharp_frame():
+    img = scene()
+    other = np.ascontiguousarray(np.random.default_rng(9).uniform(0, 1, img.shape).astype(np.float32))
+    assert not estimate(img, other).ok
+    assert sharpness(img) > sharpness(cv2.GaussianBlur(img, (0, 0), 2))
+
+
+def frames(b) -> list[Image]:
+    return [Image(cv2.cvtColor(to_uint8(f), cv2.COLOR_RGB2BGR)) for f in b.frames]
+
+
+def test_frames_of_different_sizes_are_one_clear_line():
+    b = make_burst(scene(), 2, gain=4, seed=1)
+    imgs = frames(b)
+    imgs[1] = Image(imgs[1].pixels[:-8])
+    with pytest.raises(ImageError, match="a burst's frames must match"):
+        merge_burst(imgs, ["a.png", "b.png"], progress=False)
+
+
+def test_one_frame_is_denoised_alone_and_said_so():
+    from noise2noise.denoiser import Denoiser
+
+    b = make_burst(scene(), 1, gain=8, seed=2)
+    said = []
+    out = merge_burst(frames(b), ["only.png"], BurstOptions(steps=10), progress=False, log=said.append)
+    assert "denoised alone" in said[0] and out.report["frames_used"] == 1 and out.report["steps"] == 0
+    alone = Denoiser.from_weights(model=out.report["model"])(frames(b)[0].pixels)
+    assert np.abs(out.image.pixels.astype(int) - alone.astype(int)).max() <= 1
