@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import replacing
-from .config import EVAL_METHODS, PROTOCOLS, NoiseConfig, check_choice
+from .config import EVAL_METHODS, EVAL_PRESETS, PROTOCOLS, NoiseConfig, check_choice
 from .data.evalsets import open_evalset
 from .images import ImageError, to_uint8
 from .metrics import psnr, ssim
@@ -39,6 +39,7 @@ class MethodSpec:
     fn: Method
     params: int | None = None  # for the card's table
     flops: int | None = None
+    ensemble: int = 1  # views averaged per run (a model method with --ensemble)
 
 
 @dataclass
@@ -207,6 +208,7 @@ def evaluate(
         "images": len(items),
         "methods": [m.name for m in methods],
         "noise_rng": "numpy.random.default_rng(seed * 1_000_000 + index)",
+        "ensemble": max((m.ensemble for m in methods), default=1),  # views averaged per model run (1 = none)
     }
     return results, config
 
@@ -259,6 +261,20 @@ def write_csv(results: list[EvalResult], path: str | Path) -> None:
                 w.writerow([r.method, im["name"], *scores, im.get("model") or ""])
 
 
+def apply_preset(
+    preset: str | None, noise: str | None, protocol: str, model: str | None, weights: str | None
+) -> tuple[str | None, str, str | None]:
+    """``(noise, protocol, model)`` under ``preset``: ``card`` is the reference card's protocol
+    (Gaussian sigma 25 unless a noise is given, float) and its model, ``n2n-gaussian``, unless a
+    model or weights file is named."""
+    if preset is None:
+        return noise, protocol, model
+    check_choice("preset", preset, EVAL_PRESETS)
+    if not weights and model in (None, "auto"):
+        model = "n2n-gaussian"
+    return noise or "gaussian:25", "float", model
+
+
 def build_methods(
     names: list[str], noise: str | None, load_denoiser: Callable[[], object], label: str
 ) -> list[MethodSpec]:
@@ -281,7 +297,7 @@ def build_methods(
                 params, flops = info["params"], info["flops"]
             tag = f"{den.meta.get('backend', 'torch')} {den.meta.get('precision', '')}".strip()
             tag += f", ensemble x{den.ensemble}" if den.ensemble > 1 else ""
-            specs.append(MethodSpec(f"{label} [{tag}]", model_method(den), params, flops))
+            specs.append(MethodSpec(f"{label} [{tag}]", model_method(den), params, flops, den.ensemble))
         elif m == "noisy":
             specs.append(MethodSpec("noisy", noisy_method))
         else:

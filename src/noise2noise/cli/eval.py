@@ -8,8 +8,7 @@ from pathlib import Path
 from ..atomic import check_writable
 from ..auto import AUTO
 from ..config import EVAL_METHODS, EVAL_PRESETS, PROTOCOLS
-from ..evaluation import build_methods, evaluate, table_rows, to_json, write_csv
-from ..noiseprofile import GAUSSIAN
+from ..evaluation import apply_preset, build_methods, evaluate, table_rows, to_json, write_csv
 from ..reports import dumps
 from ._common import add_ensemble_arg, add_model_args, load_denoiser, write_report
 
@@ -67,10 +66,9 @@ def _print_summary(results, config: dict) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.preset == "card":  # the card's figure is of the Gaussian model
-        args.noise, args.protocol = args.noise or "gaussian:25", "float"
-        if not args.weights and args.model in (None, AUTO):
-            args.model = GAUSSIAN
+    args.noise, args.protocol, args.model = apply_preset(
+        args.preset, args.noise, args.protocol, args.model, args.weights
+    )
     for dest in (args.json_out, args.csv_out, args.table):
         if dest not in (None, "-"):
             check_writable(dest)
@@ -92,7 +90,6 @@ def run(args: argparse.Namespace) -> int:
         args.montage_images,
         args.fid_model,
     )
-    config["ensemble"] = args.ensemble  # views averaged per run of a model method (1 = none)
     _print_summary(results, config)
     if args.table:
         rows = table_rows(results, specs, "3x256x256" if config["kind"] == "sidd-blocks" else "whole image")
