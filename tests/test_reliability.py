@@ -413,3 +413,7 @@ def test_nothing_written_leaves_no_output_folder(tmp_path, tiny_weights, capsys)
     code = main([str(a) for a in denoise(tmp_path, tiny_weights, tmp_path / "junk.png")])
     assert code != 0 and "junk.png" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_training_without_data_is_a_clear_error_not_a_default_folder(tmp_path, capsys):
+    fails(capsys, "train", "--out", tmp_path / "r", "--iterations", "1", match="no training images: give --data")
