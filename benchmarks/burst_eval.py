@@ -61,7 +61,6 @@ def one_burst(clean: np.ndarray, frames: int, a: argparse.Namespace, seed: int, 
     rows["mean of aligned frames"] = score(to_uint8(mean), b.clean[0], mask)
     rows["mean, then denoised"] = score(den(to_uint8(mean)), b.clean[0], mask)
     quiet = dict(progress=False, log=lambda m: None)
-    t = time.perf_counter()
     rows["merge, no fine-tuning"] = score(
         merge_burst(images, names, BurstOptions(reference=0, steps=0), **quiet).image.pixels, b.clean[0], mask
     )

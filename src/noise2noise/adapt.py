@@ -106,9 +106,11 @@ def adapt(
     if pd == "auto":  # stride 2 only for correlated noise, and only where the crop allows it
         pd = 2 if correlation > PD_CORRELATION and crop % (64 * 2) == 0 else 1
     model = copy.deepcopy(ckpt.model).float().train()
-    step_batch = lambda: _channels(
-        to_float(pool[rng.choice(len(pool), size=batch, replace=len(pool) < batch)]), ckpt.config.in_channels
-    )  # noqa: E731
+
+    def step_batch() -> torch.Tensor:  # a batch drawn from the pool, as the model's channels
+        pick = rng.choice(len(pool), size=batch, replace=len(pool) < batch)
+        return _channels(to_float(pool[pick]), ckpt.config.in_channels)
+
     losses = _fit(model, step_batch, steps, lr, lambda net, y: ne2ne_loss(net, y, g, gamma, pd), progress)
     scores_before, scores_after = (_scores(m, held, pd, seed) for m in (ckpt.model, model.eval()))
     before, after = float(scores_before.mean()), float(scores_after.mean())

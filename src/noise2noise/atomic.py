@@ -5,6 +5,7 @@ a half-written one, and the temporary file is removed on failure."""
 from __future__ import annotations
 
 import errno
+import glob
 import os
 import shutil
 import tempfile
@@ -66,17 +67,13 @@ def replacing(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
         os.replace(tmp, dst)
     except BaseException as e:
         tmp.unlink(missing_ok=True)
-        for extra in dst.parent.glob(f"{glob_escape(tmp.stem)}.*"):  # e.g. OpenVINO's .bin beside the .xml
+        for extra in dst.parent.glob(f"{glob.escape(tmp.stem)}.*"):  # e.g. OpenVINO's .bin beside the .xml
             extra.unlink(missing_ok=True)
         if isinstance(e, Exception) and disk_full(e, dst.parent):
             raise OSError(errno.ENOSPC, "no space left on the disk; nothing was written", str(dst)) from e
         if isinstance(e, OSError) and e.filename and str(e.filename) == str(tmp):
             raise _for(e, dst) from e
         raise
-
-
-def glob_escape(text: str) -> str:
-    return "".join(f"[{c}]" if c in "*?[]" else c for c in text)
 
 
 def _for(e: OSError, dst: Path) -> OSError:

@@ -36,6 +36,8 @@ from .noiseprofile import BLOCK
 from .weights import load_checkpoint, save_weights
 
 BLUR = 2.0  # sigma of the blur that compares two frames: it averages the noise away, not the motion
+# how much that blur shrinks white noise's standard deviation (the sum of the 2-D kernel's squares, square-rooted)
+BLUR_GAIN = float((cv2.getGaussianKernel(int(6 * BLUR) | 1, BLUR) ** 2).sum())
 
 
 @dataclass
@@ -66,23 +68,17 @@ def _blurred_gap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.abs(cv2.GaussianBlur(d.astype(np.float32), (0, 0), BLUR))
 
 
-def _blur_gain() -> float:
-    """How much the comparison's blur shrinks white noise's standard deviation."""
-    k = cv2.getGaussianKernel(int(6 * BLUR) | 1, BLUR)
-    return float(np.sqrt((k**2).sum()) ** 2)
-
-
 def agree(a: np.ndarray, b: np.ndarray, sigma: float) -> np.ndarray:
     """HxW bool: where two aligned noisy frames show the same scene, i.e. their blurred difference
     stays within four of its standard deviations under noise ``sigma`` (0-1 units)."""
-    limit = 4 * math.sqrt(2) * max(sigma, 1 / 255) * _blur_gain() + 2 / 255  # + resampling error
+    limit = 4 * math.sqrt(2) * max(sigma, 1 / 255) * BLUR_GAIN + 2 / 255  # + resampling error
     return _blurred_gap(a, b) < limit
 
 
 def merge_tolerance(sigma: float) -> float:
     """The disagreement between two denoised frames at which a frame's weight falls to 1/e: about the
     noise that survives the comparison's blur, plus resampling error."""
-    return 3 * max(sigma, 1 / 255) * _blur_gain() ** 0.5 + 2 / 255
+    return 3 * max(sigma, 1 / 255) * BLUR_GAIN**0.5 + 2 / 255
 
 
 def merge(denoised: list[np.ndarray], valid: list[np.ndarray], ref: int, tolerance: float) -> np.ndarray:

@@ -166,6 +166,11 @@ class Denoiser:
         x = preprocess(self.check_pixels(pixels), self.resize)
         return self.denoise_array(x, pixels.dtype.type, progress)
 
+    def choose(self, x: np.ndarray) -> tuple[Denoiser, Choice | None]:
+        """The ``Denoiser`` that runs ``x`` and the automatic choice behind it: this one and None,
+        where the model is fixed (``AutoDenoiser.choose`` picks per image)."""
+        return self, None
+
     def denoise(
         self, pixels: np.ndarray, progress: Callable[[int], None] | None = None
     ) -> tuple[np.ndarray, Choice | None]:

@@ -80,12 +80,8 @@ def model_method(denoiser) -> Method:
 
     def run(x: np.ndarray) -> tuple[np.ndarray, dict]:
         chw = np.ascontiguousarray(x.transpose(2, 0, 1))[None]
-        fields = {"model": (denoiser.meta or {}).get("name")}
-        if hasattr(denoiser, "choose"):  # auto
-            den, choice = denoiser.choose(chw)
-            fields = choice.as_dict()
-        else:
-            den = denoiser
+        den, choice = denoiser.choose(chw)
+        fields = choice.as_dict() if choice else {"model": (denoiser.meta or {}).get("name")}
         y = den.run_array(chw)
         return to_uint8(y[0].transpose(1, 2, 0)), fields
 

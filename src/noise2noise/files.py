@@ -109,7 +109,7 @@ def denoise_files(
         todo, reads, writes = iter(jobs), deque(), deque()
         while True:
             while len(reads) < prefetch and (job := next(todo, None)) is not None:
-                reads.append((job, reader.submit(log.timed(read_image, job), job.src)))
+                reads.append((job, reader.submit(log.read, job)))
             if not reads:
                 break
             job, pending = reads.popleft()
@@ -119,7 +119,7 @@ def denoise_files(
                 n = denoiser.tiles_for(h, w)
                 with tqdm(total=n, desc=job.src.name, unit="run", leave=False, disable=not progress or n < 2) as tb:
                     out = denoiser.denoise_image(img, tb.update)
-                writes.append((job, writer.submit(log.timed(write_output, job, out), job.dst, out)))
+                writes.append((job, writer.submit(log.write, job, out)))
             except ImageError as e:
                 report(e, job)
                 bar.update(1)
@@ -139,9 +139,9 @@ def _in_streams(jobs: list[Job], denoiser, report: Callable[[ImageError, Job], N
     room = threading.BoundedSemaphore(2 * denoiser.streams)
 
     def one(job: Job) -> Future:
-        out = denoiser.denoise_image(log.timed(read_image, job)(job.src))
+        out = denoiser.denoise_image(log.read(job))
         room.acquire()
-        write = writer.submit(log.timed(write_output, job, out), job.dst, out)
+        write = writer.submit(log.write, job, out)
         write.add_done_callback(lambda _: room.release())
         return write
 
@@ -169,23 +169,21 @@ def _finish(job: Job, write: Future, report: Callable[[ImageError, Job], None], 
 
 
 class Records:
-    """The per-file entries of ``denoise_files`` (thread-safe; a no-op without a list)."""
+    """Reads and writes the files of ``denoise_files`` and keeps their per-file entries
+    (thread-safe; no entries without a list)."""
 
     def __init__(self, records: list[dict] | None) -> None:
         self.records, self.start, self.lock = records, {}, threading.Lock()
 
-    def timed(self, fn: Callable, job: Job, out: Image | None = None) -> Callable:
-        """``fn`` that marks the start of ``job`` (reading) or records it done (writing ``out``)."""
+    def read(self, job: Job) -> Image:
+        """Decode ``job``'s input; its time counts from here."""
+        self.start[job.src] = time.perf_counter()
+        return read_image(job.src)
 
-        def run(*args):
-            if out is None:
-                self.start[job.src] = time.perf_counter()
-            result = fn(*args)
-            if out is not None:
-                self._add(job, str(job.dst), (out.meta or {}), None)
-            return result
-
-        return run
+    def write(self, job: Job, out: Image) -> None:
+        """Write ``job``'s output (``write_output``) and record it, with the model ``out.meta`` names."""
+        write_output(job.dst, out)
+        self._add(job, str(job.dst), out.meta or {}, None)
 
     def failed(self, job: Job, e: Exception) -> None:
         self._add(job, None, {}, str(e))

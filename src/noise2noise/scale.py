@@ -17,15 +17,14 @@ from __future__ import annotations
 import json
 import logging
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from .denoiser import Denoiser
-from .files import Job, write_output
-from .images import ImageError, read_image
+from .files import Job, Records
+from .images import ImageError
 
 
 def import_ray():
@@ -48,19 +47,15 @@ class DenoiseActor:
         self.denoiser = Denoiser.from_weights(**self.OPTIONS)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        records = [self.one(Job(Path(s), Path(d))) for s, d in zip(batch["src"], batch["dst"])]
+        records: list[dict] = []
+        log = Records(records)  # the same reading, writing and entries as one process's denoise_files
+        for src, dst in zip(batch["src"], batch["dst"]):
+            job = Job(Path(src), Path(dst))
+            try:
+                log.write(job, self.denoiser.denoise_image(log.read(job)))
+            except (ImageError, ValueError, OSError) as e:
+                log.failed(job, e)
         return {"record": np.array([json.dumps(r) for r in records], dtype=object)}
-
-    def one(self, job: Job) -> dict:
-        t = time.perf_counter()
-        try:
-            out = self.denoiser.denoise_image(read_image(job.src))
-            write_output(job.dst, out)
-        except (ImageError, ValueError, OSError) as e:
-            return {"input": str(job.src), "output": None, "seconds": 0.0, "error": str(e).splitlines()[0]}
-        meta = out.meta or {}
-        seconds = round(time.perf_counter() - t, 4)
-        return {"input": str(job.src), "output": str(job.dst), **meta, "seconds": seconds, "error": None}
 
 
 def ray_denoise(
