@@ -27,7 +27,7 @@ import numpy as np
 
 from noise2noise.align import estimate, warp
 from noise2noise.auto import pick
-from noise2noise.burst import BurstOptions, merge_burst
+from noise2noise.burst_merge import BurstOptions, merge_burst
 from noise2noise.data.bursts import make_burst
 from noise2noise.data.folders import list_images
 from noise2noise.denoiser import Denoiser

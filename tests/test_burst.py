@@ -1,12 +1,13 @@
-"""Burst groundwork: alignment recovers handheld motion, frames of another scene are left out,
-frames that differ in size are one clear line, and a burst of one frame is the frame denoised."""
+"""Bursts: alignment recovers handheld motion, frames of another scene are left out, frames that
+differ in size are one clear line, a burst of one frame is the frame denoised, and `n2n burst` writes
+one image per burst in the frames' format and bit depth (a folder of scenes too)."""
 
 import cv2
 import numpy as np
 import pytest
 
 from noise2noise.align import estimate, sharpness, warp
-from noise2noise.burst import BurstOptions, merge_burst
+from noise2noise.burst_merge import BurstOptions, merge_burst
 from noise2noise.data.bursts import make_burst
 from noise2noise.images import Image, ImageError, to_uint8
 
@@ -63,3 +64,72 @@ def test_one_frame_is_denoised_alone_and_said_so():
     assert "denoised alone" in said[0] and out.report["frames_used"] == 1 and out.report["steps"] == 0
     alone = Denoiser.from_weights(model=out.report["model"])(frames(b)[0].pixels)
     assert np.abs(out.image.pixels.astype(int) - alone.astype(int)).max() <= 1
+
+
+def write_frames(folder, b, ext=".png"):
+    folder.mkdir(parents=True, exist_ok=True)
+    for k, img in enumerate(frames(b)):
+        cv2.imwrite(str(folder / f"f{k}{ext}"), img.pixels)
+    return sorted(folder.iterdir())
+
+
+def test_burst_command_writes_one_image_in_the_frames_format_and_reports(tmp_path):
+    import json
+
+    from noise2noise.cli import main
+
+    b = make_burst(scene(), 3, gain=8, seed=3)
+    write_frames(tmp_path / "shots", b)
+    out = tmp_path / "merged.png"
+    rc = main(
+        [
+            "burst",
+            str(tmp_path / "shots"),
+            "-o",
+            str(out),
+            "--steps",
+            "2",
+            "--quiet",
+            "--json",
+            str(tmp_path / "r.json"),
+        ]
+    )
+    assert rc == 0 and cv2.imread(str(out)).shape == b.frames[0].shape
+    r = json.load(open(tmp_path / "r.json"))["bursts"][0]
+    assert r["frames_used"] == 3 and r["steps"] == 2 and len(r["alignment"]) == 3 and r["error"] is None
+
+
+def test_folder_of_scenes_gives_one_image_per_scene_and_a_bad_scene_does_not_stop_the_others(tmp_path, capsys):
+    from noise2noise.cli import main
+
+    b = make_burst(scene(), 2, gain=8, seed=4)
+    write_frames(tmp_path / "set" / "a" / "frames", b)
+    write_frames(tmp_path / "set" / "b", b)
+    bad = write_frames(tmp_path / "set" / "c", b)
+    cv2.imwrite(str(bad[1]), cv2.imread(str(bad[1]))[:-8])
+    rc = main(["burst", str(tmp_path / "set"), "-o", str(tmp_path / "out"), "--steps", "0", "--quiet"])
+    assert rc == 1 and sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "b.png"]
+    assert "a burst's frames must match" in capsys.readouterr().err
+
+
+def test_a_frame_of_another_scene_is_left_out_and_said_so(tmp_path):
+    b = make_burst(scene(), 3, gain=8, seed=6)
+    imgs = frames(b)
+    noise = np.random.default_rng(1).integers(0, 256, imgs[2].pixels.shape, dtype=np.uint8)
+    imgs[2] = Image(noise)
+    said = []
+    out = merge_burst(imgs, ["a", "b", "c"], BurstOptions(reference=0, steps=2), progress=False, log=said.append)
+    assert out.report["frames_used"] == 2 and any("c does not align" in m for m in said)
+
+
+def test_sixteen_bit_frames_give_a_sixteen_bit_image(tmp_path):
+    from noise2noise.burst_job import burst
+
+    b = make_burst(scene(), 2, gain=8, seed=7)
+    d = tmp_path / "shots"
+    d.mkdir()
+    for k, f in enumerate(b.frames):
+        cv2.imwrite(str(d / f"f{k}.png"), cv2.cvtColor((f * 65535).round().astype(np.uint16), cv2.COLOR_RGB2BGR))
+    report = burst([str(d / "*.png")], tmp_path / "o", BurstOptions(steps=0), progress=False)
+    out = cv2.imread(report["bursts"][0]["output"], cv2.IMREAD_UNCHANGED)
+    assert out.dtype == np.uint16 and out.shape == b.frames[0].shape

@@ -12,10 +12,11 @@ import sys
 from .._version import __version__
 from ..images import ImageError
 from ..weights import WeightsError
-from . import bench, denoise, eval, export, info, serve, train
+from . import bench, burst, denoise, eval, export, info, serve, train
 
 COMMANDS = {
     "denoise": denoise,
+    "burst": burst,
     "info": info,
     "train": train,
     "eval": eval,

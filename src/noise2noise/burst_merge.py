@@ -4,15 +4,19 @@ frames) made into one clean image, with Noise2Noise on the user's own noise.
 1. **Align** every frame to a reference frame (the sharpest unless chosen; ``align.py``): a frame
    that does not correlate with it is another scene and is left out, said so.
 2. **Learn** (``steps`` > 0): fine-tune the chosen model (``auto`` picks it from the reference
-   frame's noise) on pairs of aligned frames, frame i as input and frame j as target: two
-   independent shots of the same scene, exactly the pairs of the Noise2Noise paper, here of the
-   user's own camera. The loss is masked where either frame fell outside the other, and where the
-   two disagree beyond their noise (a moving person, parallax): there the pair is not of one scene.
-3. **Denoise** every aligned frame with that model and **merge** them robustly: each frame's weight
-   at a pixel falls with its disagreement from the denoised reference there, so what moved between
-   shots keeps the reference's content instead of a ghost.
+   frame's noise) with the mean of the other aligned frames as input and the reference frame, as it
+   was shot, as target: two independent noisy views of one scene, the pairs of the Noise2Noise
+   paper, here of the user's own camera (the input's noise is lower and resampled; the target's is
+   untouched, so the network learns the sharp, clean reference). The loss is masked where no other
+   frame covers the reference, and where the mean and the reference disagree beyond their noise (a
+   moving person, parallax): there the pair is not of one scene.
+3. **Merge**: the reference denoised by the model as shipped, and the mean of the others denoised by
+   the fine-tuned one, averaged with a per-pixel weight that falls with their disagreement, so what
+   moved between shots keeps the reference's content instead of a ghost. With ``steps`` = 0 every
+   aligned frame is denoised and merged that way instead.
 
-Memory holds the frames in their own integer type plus one float image at a time per step.
+Memory holds the frames in their own integer type, the mean of the others and the two denoised
+images in float; the fine-tuning works on crops.
 """
 
 from __future__ import annotations
@@ -95,37 +99,49 @@ def merge(denoised: list[np.ndarray], valid: list[np.ndarray], ref: int, toleran
     return total / weight[..., None]
 
 
+def others_mean(frames: list[np.ndarray], valid: list[np.ndarray], ref: int) -> tuple[np.ndarray, np.ndarray]:
+    """The mean of the aligned frames other than the reference (HxWxC float), each counted where it
+    came from inside its frame, and where at least one did (HxW bool); elsewhere the reference."""
+    total = np.zeros(frames[ref].shape, np.float32)
+    count = np.zeros(frames[ref].shape[:2], np.float32)
+    for k, (f, ok) in enumerate(zip(frames, valid)):
+        if k != ref:
+            total += to_float(f) * ok[..., None]
+            count += ok
+    some = count > 0
+    mean = total / np.maximum(count, 1)[..., None]
+    mean[~some] = to_float(frames[ref][~some])
+    return mean, some
+
+
 def finetune(
     model: torch.nn.Module,
-    frames: list[np.ndarray],
-    valid: list[np.ndarray],
-    sigma: float,
+    inputs: np.ndarray,
+    target: np.ndarray,
+    mask: np.ndarray,
     o: BurstOptions,
     progress: bool = True,
 ) -> tuple[torch.nn.Module, list[float]]:
-    """Noise2Noise on pairs of the aligned frames (HxWxC, integer type kept): ``o.steps`` Adam steps
-    of ``o.batch`` random crops, frame i in, frame j as target, the loss masked where the pair is
-    not of one scene (``agree``) or a frame fell outside (``valid``)."""
+    """Noise2Noise on the burst: ``o.steps`` Adam steps of ``o.batch`` random crops, ``inputs`` (HxWxC
+    float: the mean of the other frames) in, ``target`` (the reference frame, its own integer type)
+    out, the loss counted only where ``mask`` (HxW bool) says both show the same scene."""
     from tqdm import tqdm
 
     rng = np.random.default_rng(o.seed)
     torch.manual_seed(o.seed)
     net = copy.deepcopy(model).float().train()
     opt = torch.optim.Adam(net.parameters(), lr=o.lr, betas=(0.9, 0.99), eps=1e-8)
-    h, w = frames[0].shape[:2]
+    h, w = target.shape[:2]
     crop = min(o.crop, h, w) // 32 * 32
     losses = []
     for _ in tqdm(range(o.steps), desc="burst: learn", unit="step", disable=not progress, dynamic_ncols=True):
         xs, ys, ms = [], [], []
         for _ in range(o.batch):
-            i, j = rng.choice(len(frames), 2, replace=False)
             y0, x0 = int(rng.integers(0, h - crop + 1)), int(rng.integers(0, w - crop + 1))
-            a = to_float(frames[i][y0 : y0 + crop, x0 : x0 + crop])
-            b = to_float(frames[j][y0 : y0 + crop, x0 : x0 + crop])
-            m = valid[i][y0 : y0 + crop, x0 : x0 + crop] & valid[j][y0 : y0 + crop, x0 : x0 + crop] & agree(a, b, sigma)
-            xs.append(a.transpose(2, 0, 1))
-            ys.append(b.transpose(2, 0, 1))
-            ms.append(m[None].astype(np.float32))
+            window = (slice(y0, y0 + crop), slice(x0, x0 + crop))
+            xs.append(inputs[window].transpose(2, 0, 1))
+            ys.append(to_float(target[window]).transpose(2, 0, 1))
+            ms.append(mask[window][None].astype(np.float32))
         x, y, m = (torch.from_numpy(np.ascontiguousarray(np.stack(v))) for v in (xs, ys, ms))
         loss = ((net(x) - y) ** 2 * m).sum() / (m.sum() * 3).clamp_min(1.0)
         opt.zero_grad(set_to_none=True)
@@ -135,14 +151,19 @@ def finetune(
     return net.eval(), losses
 
 
-def _denoiser(o: BurstOptions, model_name: str | None, net: torch.nn.Module | None, ckpt, tmp: str):
+def _tuned(o: BurstOptions, net: torch.nn.Module, ckpt, tmp: str):
+    """The fine-tuned network as a ``Denoiser`` (converted for the runtime like any checkpoint)."""
     from .denoiser import Denoiser
 
-    if net is None:
-        return Denoiser.from_weights(o.weights, model=model_name, backend=o.backend, precision=o.precision)
-    path = Path(tmp) / "burst.safetensors"  # the fine-tuned weights, converted like any checkpoint
+    path = Path(tmp) / "burst.safetensors"
     save_weights(path, net, ckpt.config, {**ckpt.meta, "burst": True})
     return Denoiser.from_weights(path, backend=o.backend, precision=o.precision)
+
+
+def _run(den, frame: np.ndarray) -> np.ndarray:
+    """HxWxC frame (integer, or float in [0, 1]) through a ``Denoiser`` -> HxWxC float."""
+    x = frame if frame.dtype.kind == "f" else to_float(frame)
+    return den.run_array(np.ascontiguousarray(x.transpose(2, 0, 1)[None]))[0].transpose(1, 2, 0)
 
 
 def check_frames(images: list[Image], names: list[str]) -> None:
@@ -168,21 +189,25 @@ def merge_burst(
     log: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
 ) -> BurstResult:
     """One denoised image from the frames ``images`` (decoded files, same size and type)."""
+    from tqdm import tqdm
+
+    from .denoiser import Denoiser
+
     o = o or BurstOptions()
     check_frames(images, names)
     grey = images[0].pixels.ndim == 2  # grey frames go through as three equal channels
     rgb = [
         np.ascontiguousarray(cv2.cvtColor(i.pixels, cv2.COLOR_GRAY2RGB if grey else cv2.COLOR_BGR2RGB)) for i in images
     ]
-    floats = [to_float(f) for f in rgb]
-    ref = o.reference if o.reference is not None else int(np.argmax([sharpness(f) for f in floats]))
+    ref = o.reference if o.reference is not None else int(np.argmax([sharpness(to_float(f)) for f in rgb]))
     if not 0 <= ref < len(images):
         raise ValueError(f"--reference {ref}: the burst has frames 0-{len(images) - 1}")
     choice = pick(preprocess(images[ref].pixels))
     sigma = choice.noise.sigma
-    aligned, valid, kept, report = [], [], [], {"reference": names[ref], "frames": []}
-    for k, f in enumerate(floats):
-        a = Alignment(np.eye(2, 3, dtype=np.float32), 1.0) if k == ref else estimate(floats[ref], f)
+    reference = to_float(rgb[ref])
+    aligned, valid, report = [], [], {"reference": names[ref], "frames": []}
+    for k in tqdm(range(len(rgb)), desc="burst: align", unit="frame", disable=not progress, dynamic_ncols=True):
+        a = Alignment(np.eye(2, 3, dtype=np.float32), 1.0) if k == ref else estimate(reference, to_float(rgb[k]))
         entry = {
             "frame": names[k],
             "shift": [round(v, 2) for v in a.shift],
@@ -194,36 +219,54 @@ def merge_burst(
         if not a.ok:
             log(f"n2n: burst: {names[k]} does not align with {names[ref]} (correlation {a.correlation:.2f}): left out")
             continue
-        pixels, inside = warp(rgb[k], a)
+        if k == ref:
+            r = len(aligned)
+            pixels, inside = rgb[k], np.ones(rgb[k].shape[:2], bool)
+        else:
+            pixels, inside = warp(rgb[k], a)
         aligned.append(pixels)
         valid.append(inside)
-        kept.append(k)
-    r = kept.index(ref)
+    del reference
     model_name = o.model or (None if o.weights else choice.model)
     report.update(
         model=model_name or Path(o.weights).stem, reason=choice.reason if not (o.model or o.weights) else None
     )
     if len(aligned) == 1:
         log(f"n2n: burst: only {names[ref]} is usable: it is denoised alone")
-    ckpt = load_checkpoint(o.weights, model_name)
-    net, losses = None, []
-    if o.steps and len(aligned) > 1:
-        net, losses = finetune(ckpt.model, aligned, valid, sigma, o, progress)
+    base = Denoiser.from_weights(o.weights, model=model_name, backend=o.backend, precision=o.precision)
+    tolerance = merge_tolerance(sigma)
+    losses: list[float] = []
+    if len(aligned) > 1 and o.steps:
+        # the reference, as it was shot, is the target; the mean of the others (independent noise) the input
+        mean, some = others_mean(aligned, valid, r)
+        mask = some & agree(mean, to_float(aligned[r]), sigma)
+        ckpt = load_checkpoint(o.weights, model_name)
+        net, losses = finetune(ckpt.model, mean, aligned[r], mask, o, progress)
+        with tempfile.TemporaryDirectory(prefix="n2n-burst-") as tmp:
+            tuned = _tuned(o, net, ckpt, tmp)
+            bar = tqdm(total=2, desc="burst: merge", unit="image", disable=not progress, dynamic_ncols=True)
+            outs = [_run(base, aligned[r])]
+            bar.update()
+            outs.append(_run(tuned, mean))
+            bar.update()
+            bar.close()
+        merged = merge(outs, [np.ones_like(some), some], 0, tolerance)
+        method = "fine-tuned on the burst, merged"
+    else:
+        outs = [
+            _run(base, p)
+            for p in tqdm(aligned, desc="burst: merge", unit="frame", disable=not progress, dynamic_ncols=True)
+        ]
+        merged = merge(outs, valid, r, tolerance)
+        method = "denoised frames, merged" if len(aligned) > 1 else "reference frame denoised alone"
     report.update(
+        method=method,
         frames_used=len(aligned),
-        steps=o.steps if net is not None else 0,
+        steps=o.steps if losses else 0,
         first_loss=losses[0] if losses else None,
         last_loss=losses[-1] if losses else None,
+        mask_fraction=round(float(mask.mean()), 4) if losses else None,
     )
-    with tempfile.TemporaryDirectory(prefix="n2n-burst-") as tmp:
-        den = _denoiser(o, model_name, net, ckpt, tmp)
-        from tqdm import tqdm
-
-        outs = []
-        for p in tqdm(aligned, desc="burst: denoise", unit="frame", disable=not progress, dynamic_ncols=True):
-            chw = np.ascontiguousarray(to_float(p).transpose(2, 0, 1)[None])
-            outs.append(den.run_array(chw)[0].transpose(1, 2, 0))
-    merged = merge(outs, valid, r, merge_tolerance(sigma))
     chw = merged.transpose(2, 0, 1)[None]
     pixels = postprocess(chw.mean(axis=1, keepdims=True) if grey else chw, images[ref].pixels.dtype.type)
     return BurstResult(Image(pixels, images[ref].alpha, {"model": report["model"]}), report)

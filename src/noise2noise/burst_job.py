@@ -1,0 +1,112 @@
+"""The ``n2n burst`` job: which files make a burst, where its image goes, and a report; for one
+burst or a folder of scenes. Callable from Python::
+
+    from noise2noise import burst
+    burst(["shots/"], "merged.png")               # the images of shots/ are one burst
+    burst(["bursts/"], "out/")                    # bursts/SCENE/ (or bursts/SCENE/frames/): one image each
+
+The merging itself is ``burst_merge.merge_burst``."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .atomic import check_writable
+from .burst_merge import BurstOptions, merge_burst
+from .data.folders import list_images
+from .files import write_output
+from .images import IMAGE_EXTS, ImageError, read_image
+
+
+@dataclass
+class Burst:
+    """One burst: its frames and the file its image is written to."""
+
+    name: str
+    frames: list[Path]
+    out: Path
+
+
+def _scene_frames(folder: Path) -> list[Path] | None:
+    """The frames of a scene folder (``SCENE/frames/*`` or ``SCENE/*``), or None if it has none."""
+    for d in (folder / "frames", folder):
+        if d.is_dir() and any(q.is_file() and q.suffix.lower() in IMAGE_EXTS for q in d.iterdir()):
+            return list_images([str(d)])
+    return None
+
+
+def find_bursts(inputs: list[str], out: str | os.PathLike, overwrite: bool = False) -> list[Burst]:
+    """Resolve ``inputs`` to bursts, checked before any work: one folder holding scene folders (and
+    no images of its own) is a set of bursts written into the folder ``out`` as ``SCENE.EXT``;
+    anything else (files, folders, globs) is the frames of one burst, written to ``out`` (a file,
+    or a folder that gets the first frame's name)."""
+    root = Path(inputs[0])
+    if len(inputs) == 1 and root.is_dir() and not _scene_frames(root):
+        scenes = [(d, _scene_frames(d)) for d in sorted(p for p in root.iterdir() if p.is_dir())]
+        scenes = [(d, f) for d, f in scenes if f]
+        if not scenes:
+            raise ImageError(f"{root}: no images, and no scene folders with images (SCENE/ or SCENE/frames/)")
+        dest = Path(out)
+        if dest.suffix.lower() in IMAGE_EXTS or (dest.exists() and not dest.is_dir()):
+            raise ImageError(f"{dest}: a folder of scenes needs an output folder, one image per scene")
+        bursts = [Burst(d.name, f, dest / (d.name + f[0].suffix.lower())) for d, f in scenes]
+    else:
+        frames = list_images(inputs)
+        dest = Path(out)
+        if dest.suffix.lower() not in IMAGE_EXTS:  # a folder
+            if dest.exists() and not dest.is_dir():
+                raise ImageError(f"{dest}: exists and is not a folder; name an image file ({', '.join(IMAGE_EXTS)})")
+            dest = dest / frames[0].name
+        bursts = [Burst(dest.stem, frames, dest)]
+    for b in bursts:
+        if not overwrite and any(b.out.resolve() == f.resolve() for f in b.frames):
+            raise ImageError(f"{b.out}: output would overwrite a frame; choose another -o or pass --overwrite")
+        try:
+            check_writable(b.out.parent, folder=True)  # created with the first output
+            if b.out.is_dir():
+                raise ValueError(f"{b.out}: is a folder")
+        except ValueError as e:
+            raise ImageError(str(e)) from None
+    return bursts
+
+
+def burst(
+    inputs: list[str],
+    out: str | os.PathLike,
+    options: BurstOptions | None = None,
+    *,
+    overwrite: bool = False,
+    skip_existing: bool = False,
+    progress: bool = True,
+    log: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
+) -> dict:
+    """Merge every burst of ``inputs`` (see ``find_bursts``) and write its image atomically. A burst
+    that fails is reported with its error and the others go on. Returns the report: ``options`` and,
+    per burst, ``output``, ``frames``, ``seconds``, ``error`` and what ``merge_burst`` reports."""
+    o = options or BurstOptions()
+    report: dict = {"options": asdict(o), "bursts": []}
+    for b in find_bursts(inputs, out, overwrite):
+        row: dict = {"name": b.name, "output": str(b.out), "frames": [str(f) for f in b.frames]}
+        if skip_existing and b.out.exists():
+            report["bursts"].append({**row, "skipped": True, "error": None})
+            continue
+        t = time.perf_counter()
+        try:
+            images = [read_image(f) for f in b.frames]
+            res = merge_burst(images, [f.name for f in b.frames], o, progress=progress, log=log)
+            write_output(b.out, res.image)
+            row.update(res.report, error=None)
+            row["alignment"] = row.pop("frames")
+            row["frames"] = [str(f) for f in b.frames]
+        except (ImageError, ValueError, OSError) as e:
+            log(f"n2n: burst: {b.name}: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
+            row["error"] = str(e)
+        row["seconds"] = round(time.perf_counter() - t, 3)
+        report["bursts"].append(row)
+    report["failed"] = sum(r["error"] is not None for r in report["bursts"])
+    return report
