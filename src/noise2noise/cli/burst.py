@@ -6,8 +6,8 @@ import argparse
 import sys
 
 from ..atomic import check_writable
-from ..burst_merge import BurstOptions
 from ..burst_job import burst
+from ..burst_merge import BurstOptions
 from ..reports import dumps
 from ._common import add_model_args, non_negative, write_report
 
