@@ -133,3 +133,15 @@ def test_sixteen_bit_frames_give_a_sixteen_bit_image(tmp_path):
     report = burst([str(d / "*.png")], tmp_path / "o", BurstOptions(steps=0), progress=False)
     out = cv2.imread(report["bursts"][0]["output"], cv2.IMREAD_UNCHANGED)
     assert out.dtype == np.uint16 and out.shape == b.frames[0].shape
+
+
+def test_learning_from_the_burst_beats_the_reference_denoised_alone():
+    from noise2noise.denoiser import Denoiser
+    from noise2noise.metrics import psnr
+
+    b = make_burst(scene(), 4, gain=8, seed=8)
+    clean = cv2.cvtColor(to_uint8(b.clean[0]), cv2.COLOR_RGB2BGR)
+    out = merge_burst(frames(b), list("abcd"), BurstOptions(reference=0, steps=30), progress=False)
+    alone = Denoiser.from_weights(model=out.report["model"])(frames(b)[0].pixels)
+    assert out.report["method"] == "fine-tuned on the burst, merged" and out.report["mask_fraction"] > 0.9
+    assert psnr(out.image.pixels, clean) > psnr(alone, clean) + 0.5

@@ -138,3 +138,30 @@ def test_progress_of_a_job(client, photo):
     assert client.post("/api/denoise", files={"image": ("a.png", png.tobytes())}, data=data).status_code == 200
     assert client.get("/api/progress/x8").json() == {"state": "done", "done": 8, "total": 8}
     assert client.get("/api/progress/zzz").json() == {"state": "unknown"}
+
+
+def test_a_burst_upload_answers_what_n2n_burst_writes(tmp_path, client, tiny_weights):
+    from noise2noise.data.bursts import make_burst
+    from noise2noise.images import to_uint8
+
+    rng = np.random.default_rng(3)
+    scene = cv2.GaussianBlur(rng.uniform(0.3, 0.7, (224, 256, 3)).astype(np.float32), (0, 0), 4)
+    for k in range(8):  # edges to align on
+        y, x = rng.integers(0, 180, 2)
+        cv2.rectangle(scene, (int(x), int(y)), (int(x) + 40, int(y) + 30), tuple(rng.uniform(0, 1, 3).tolist()), -1)
+    b = make_burst(scene, 3, gain=8, seed=1)
+    files = []
+    for k, f in enumerate(b.frames):
+        cv2.imwrite(str(tmp_path / f"f{k}.png"), cv2.cvtColor(to_uint8(f), cv2.COLOR_RGB2BGR))
+        files.append(("frames", (f"f{k}.png", (tmp_path / f"f{k}.png").read_bytes())))
+    r = client.post("/api/burst", files=files, data={"steps": "0"})
+    assert r.status_code == 200, r.text
+    assert r.headers["X-N2N-Frames-Used"] == "3" and r.headers["X-N2N-Model"] == tiny_weights.stem
+    out = tmp_path / "merged.png"
+    assert (
+        main(["burst", str(tmp_path), "-o", str(out), "--weights", str(tiny_weights), "--steps", "0", "--quiet"]) == 0
+    )
+    assert r.content == out.read_bytes()
+    one = client.post("/api/burst", files=files[:1])
+    assert one.status_code == 400 and "two or more" in one.json()["error"]
+    assert client.post("/api/burst", files=files, data={"steps": "-3"}).status_code == 400

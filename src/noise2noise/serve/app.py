@@ -7,6 +7,10 @@
   bit depth: the same pixels, and the same bytes, as ``n2n denoise`` of the same file (the same
   decoding, Denoiser and encoder). Its headers ``X-N2N-Model`` and ``X-N2N-Reason`` name the model
   that ran and, for ``auto``, why it was chosen for this image.
+* ``POST /api/burst``: multipart fields ``frames`` (two to ``MAX_FRAMES`` files: shots of one scene),
+  optional ``model`` and ``steps``; the answer is the merged image (``n2n burst``), in the first
+  frame's format, with ``X-N2N-Model``, ``X-N2N-Reference`` (the reference frame's file name) and
+  ``X-N2N-Frames-Used`` (frames that aligned).
 
 Limits: uploads over ``max_upload`` bytes get 413, images over the pixel limit 413 (checked from
 the header, before decoding), anything unreadable 400, all as JSON ``{"error": ...}``; never a
@@ -47,6 +51,7 @@ MIME = {
     ".pgm": "image/x-portable-graymap",
     ".pnm": "image/x-portable-anymap",
 }
+MAX_FRAMES = 16
 JOB_ID = re.compile(r"^[0-9a-zA-Z_-]{1,64}$")
 
 
@@ -164,6 +169,60 @@ class Api:
             headers["X-N2N-Reason"] = str(meta["reason"])
         return Response(out, media_type=MIME.get(ext, "application/octet-stream"), headers=headers)
 
+    def work_burst(self, frames: list[tuple[str, bytes]], model: str | None, steps: int) -> tuple[bytes, str, dict]:
+        """Decode the frames, merge them as ``n2n burst`` does and encode (in the worker thread)."""
+        from ..burst_merge import BurstOptions, merge_burst
+
+        names = [n or f"frame{k}" for k, (n, _) in enumerate(frames)]
+        images = [decode_image(data, name) for name, (_, data) in zip(names, frames)]
+        name, weights = self.pool.source(model)
+        o = BurstOptions(steps=steps, model=name, weights=weights)
+        result = merge_burst(images, names, o, progress=False, log=lambda m: None)
+        ext = _answer_ext(frames[0][0], frames[0][1])
+        return encode_image(result.image, ext), ext, result.report
+
+    async def burst(self, request: Request) -> Response:
+        if int(request.headers.get("content-length") or 0) > MAX_FRAMES * self.max_upload:
+            return error(413, f"upload over the limit of {MAX_FRAMES} x {self.max_upload >> 20} MiB")
+        try:
+            form = await request.form(max_files=MAX_FRAMES, max_fields=8)
+        except Exception as e:  # malformed multipart, or too many files
+            return error(400, f"not a multipart form of at most {MAX_FRAMES} frames: {str(e)[:120]}")
+        uploads = [u for u in form.getlist("frames") if not isinstance(u, str)]
+        if len(uploads) < 2:
+            return error(400, "send two or more shots of one scene as the multipart file fields 'frames'")
+        frames = []
+        for u in uploads:
+            data = await u.read(self.max_upload + 1)
+            if len(data) > self.max_upload:
+                return error(413, f"{u.filename}: upload over the limit of {self.max_upload >> 20} MiB")
+            frames.append((Path(u.filename or "").name, data))
+        try:
+            steps = int(form.get("steps") or 200)
+            if not 0 <= steps <= 2000:
+                raise ValueError
+        except ValueError:
+            return error(400, "steps must be a whole number from 0 to 2000")
+        if self.waiting >= self.queue:
+            return error(503, "busy: too many images waiting; try again shortly", **{"Retry-After": "2"})
+        self.waiting += 1
+        try:
+            args = (frames, form.get("model") or None, steps)
+            out, ext, report = await asyncio.get_running_loop().run_in_executor(self.executor, self.work_burst, *args)
+        except ImageTooLarge as e:
+            return error(413, str(e))
+        except (ImageError, WeightsError, ValueError) as e:
+            return error(400, str(e))
+        finally:
+            self.waiting -= 1
+        headers = {
+            "Content-Disposition": f'attachment; filename="{_download_name(frames[0][0], ext).replace("-denoised", "-burst")}"',
+            "X-N2N-Model": str(report["model"]),
+            "X-N2N-Reference": re.sub(r"[^0-9A-Za-z._-]", "_", report["reference"]),
+            "X-N2N-Frames-Used": str(report["frames_used"]),
+        }
+        return Response(out, media_type=MIME.get(ext, "application/octet-stream"), headers=headers)
+
     async def models(self, request: Request) -> JSONResponse:
         return JSONResponse({"default": self.pool.default, "models": self.pool.describe()})
 
@@ -193,6 +252,7 @@ def create_app(pool: ModelPool, max_upload: int = 64 << 20, queue: int = 4) -> S
         Route("/healthz", api.healthz),
         Route("/api/models", api.models),
         Route("/api/denoise", api.denoise, methods=["POST"]),
+        Route("/api/burst", api.burst, methods=["POST"]),
         Route("/api/progress/{job}", api.job_progress),
     ]
     return Starlette(routes=routes, exception_handlers={HTTPException: _http_error, Exception: _crash})

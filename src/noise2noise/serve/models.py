@@ -37,6 +37,16 @@ class ModelPool:
         auto = [AUTO] if all(m in shipped for m in CANDIDATES) else []
         return [*self.files, *auto, *shipped]
 
+    def source(self, name: str | None) -> tuple[str | None, str | None]:
+        """``(model, weights)`` of ``name`` (default: the pool's default) as ``load_checkpoint`` takes
+        them: ``(None, None)`` for auto, a shipped model's name, or the offered file."""
+        name = name or self.default
+        if name not in self.names():
+            raise WeightsError(f"unknown model {name!r}; offered: {', '.join(self.names())}")
+        if name in self.files:
+            return None, self.files[name]
+        return (None if name == AUTO else name), None
+
     def describe(self) -> list[dict]:
         """What ``GET /api/models`` lists (read from the files once: the offer does not change)."""
         if self._description is None:
