@@ -10,7 +10,8 @@ rotations up to 1 degree, one camera's noise at `--gain`, seeded by the image's 
 against the reference frame's clean image (frame 0; the cropped border of the motion is included):
 the reference frame alone denoised by the default model; the plain mean of the aligned frames; that
 mean denoised; the robust merge of the denoised frames without fine-tuning; the full method
-(`n2n burst`: fine-tuned on pairs of the burst, then merged). With a moving object, also the PSNR
+(`n2n burst`: the model fine-tuned with the mean of the other frames as input and the reference
+frame as target, then merged with the reference denoised). With a moving object, also the PSNR
 inside the object's region of the reference frame. One JSON line per burst."""
 
 from __future__ import annotations

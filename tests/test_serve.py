@@ -146,7 +146,7 @@ def test_a_burst_upload_answers_what_n2n_burst_writes(tmp_path, client, tiny_wei
 
     rng = np.random.default_rng(3)
     scene = cv2.GaussianBlur(rng.uniform(0.3, 0.7, (224, 256, 3)).astype(np.float32), (0, 0), 4)
-    for k in range(8):  # edges to align on
+    for _ in range(8):  # edges to align on
         y, x = rng.integers(0, 180, 2)
         cv2.rectangle(scene, (int(x), int(y)), (int(x) + 40, int(y) + 30), tuple(rng.uniform(0, 1, 3).tolist()), -1)
     b = make_burst(scene, 3, gain=8, seed=1)

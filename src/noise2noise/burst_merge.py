@@ -25,6 +25,7 @@ import copy
 import math
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -204,6 +205,7 @@ def merge_burst(
         raise ValueError(f"--reference {ref}: the burst has frames 0-{len(images) - 1}")
     choice = pick(preprocess(images[ref].pixels))
     sigma = choice.noise.sigma
+    t0 = time.perf_counter()
     reference = to_float(rgb[ref])
     aligned, valid, report = [], [], {"reference": names[ref], "frames": []}
     for k in tqdm(range(len(rgb)), desc="burst: align", unit="frame", disable=not progress, dynamic_ncols=True):
@@ -227,6 +229,7 @@ def merge_burst(
         aligned.append(pixels)
         valid.append(inside)
     del reference
+    stages = {"align": time.perf_counter() - t0}
     model_name = o.model or (None if o.weights else choice.model)
     report.update(
         model=model_name or Path(o.weights).stem, reason=choice.reason if not (o.model or o.weights) else None
@@ -241,7 +244,10 @@ def merge_burst(
         mean, some = others_mean(aligned, valid, r)
         mask = some & agree(mean, to_float(aligned[r]), sigma)
         ckpt = load_checkpoint(o.weights, model_name)
+        t0 = time.perf_counter()
         net, losses = finetune(ckpt.model, mean, aligned[r], mask, o, progress)
+        stages["learn"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="n2n-burst-") as tmp:
             tuned = _tuned(o, net, ckpt, tmp)
             bar = tqdm(total=2, desc="burst: merge", unit="image", disable=not progress, dynamic_ncols=True)
@@ -253,14 +259,17 @@ def merge_burst(
         merged = merge(outs, [np.ones_like(some), some], 0, tolerance)
         method = "fine-tuned on the burst, merged"
     else:
+        t0 = time.perf_counter()
         outs = [
             _run(base, p)
             for p in tqdm(aligned, desc="burst: merge", unit="frame", disable=not progress, dynamic_ncols=True)
         ]
         merged = merge(outs, valid, r, tolerance)
         method = "denoised frames, merged" if len(aligned) > 1 else "reference frame denoised alone"
+    stages["merge"] = time.perf_counter() - t0
     report.update(
         method=method,
+        stage_seconds={k: round(v, 2) for k, v in stages.items()},
         frames_used=len(aligned),
         steps=o.steps if losses else 0,
         first_loss=losses[0] if losses else None,
