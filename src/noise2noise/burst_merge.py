@@ -182,6 +182,40 @@ def check_frames(images: list[Image], names: list[str]) -> None:
         raise ImageError(f"{names[0]}: frames of {first.shape[1]}x{first.shape[0]} are too small for a burst")
 
 
+def align_frames(
+    rgb: list[np.ndarray], names: list[str], ref: int, progress: bool, log: Callable[[str], None]
+) -> tuple[list[np.ndarray], list[np.ndarray], int, dict]:
+    """Every frame that aligns with frame ``ref``, resampled onto its grid (the reference as it is),
+    with the masks of the pixels that came from inside each frame, the reference's index among them
+    and the report of each frame's alignment."""
+    from tqdm import tqdm
+
+    reference = to_float(rgb[ref])
+    aligned, valid, r, report = [], [], 0, {"reference": names[ref], "frames": []}
+    for k in tqdm(range(len(rgb)), desc="burst: align", unit="frame", disable=not progress, dynamic_ncols=True):
+        a = Alignment(np.eye(2, 3, dtype=np.float32), 1.0) if k == ref else estimate(reference, to_float(rgb[k]))
+        report["frames"].append(
+            {
+                "frame": names[k],
+                "shift": [round(v, 2) for v in a.shift],
+                "degrees": round(a.degrees, 3),
+                "correlation": round(a.correlation, 4),
+                "used": a.ok,
+            }
+        )
+        if not a.ok:
+            log(f"n2n: burst: {names[k]} does not align with {names[ref]} (correlation {a.correlation:.2f}): left out")
+            continue
+        if k == ref:
+            r = len(aligned)
+            pixels, inside = rgb[k], np.ones(rgb[k].shape[:2], bool)
+        else:
+            pixels, inside = warp(rgb[k], a)
+        aligned.append(pixels)
+        valid.append(inside)
+    return aligned, valid, r, report
+
+
 def merge_burst(
     images: list[Image],
     names: list[str],
@@ -206,29 +240,7 @@ def merge_burst(
     choice = pick(preprocess(images[ref].pixels))
     sigma = choice.noise.sigma
     t0 = time.perf_counter()
-    reference = to_float(rgb[ref])
-    aligned, valid, report = [], [], {"reference": names[ref], "frames": []}
-    for k in tqdm(range(len(rgb)), desc="burst: align", unit="frame", disable=not progress, dynamic_ncols=True):
-        a = Alignment(np.eye(2, 3, dtype=np.float32), 1.0) if k == ref else estimate(reference, to_float(rgb[k]))
-        entry = {
-            "frame": names[k],
-            "shift": [round(v, 2) for v in a.shift],
-            "degrees": round(a.degrees, 3),
-            "correlation": round(a.correlation, 4),
-            "used": a.ok,
-        }
-        report["frames"].append(entry)
-        if not a.ok:
-            log(f"n2n: burst: {names[k]} does not align with {names[ref]} (correlation {a.correlation:.2f}): left out")
-            continue
-        if k == ref:
-            r = len(aligned)
-            pixels, inside = rgb[k], np.ones(rgb[k].shape[:2], bool)
-        else:
-            pixels, inside = warp(rgb[k], a)
-        aligned.append(pixels)
-        valid.append(inside)
-    del reference
+    aligned, valid, r, report = align_frames(rgb, names, ref, progress, log)
     stages = {"align": time.perf_counter() - t0}
     model_name = o.model or (None if o.weights else choice.model)
     report.update(
