@@ -16,6 +16,7 @@ NAMES = re.compile(r"docs/results/([\w.{},*-]+)|`([\w.-]+\.(?:json|jsonl|csv|log
 TOPICS = {
     "adapt": "adapting to the images being denoised",
     "auto": "the auto model against an oracle",
+    "burst": "bursts: n2n burst against its baselines, and its speed",
     "deploy": "the reference card's deployment table",
     "ensemble": "geometric self-ensemble",
     "gpu": "GPU training runs and GPU inference",

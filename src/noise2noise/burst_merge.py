@@ -86,15 +86,30 @@ def merge_tolerance(sigma: float) -> float:
     return 3 * max(sigma, 1 / 255) * BLUR_GAIN**0.5 + 2 / 255
 
 
-def merge(denoised: list[np.ndarray], valid: list[np.ndarray], ref: int, tolerance: float) -> np.ndarray:
+def _residual(noisy: np.ndarray, denoised: np.ndarray) -> np.ndarray:
+    """HxW: the local mean square of ``noisy - denoised`` (blurred, averaged over channels)."""
+    return cv2.GaussianBlur(((noisy - denoised) ** 2).mean(axis=2).astype(np.float32), (0, 0), BLUR)
+
+
+def merge(
+    denoised: list[np.ndarray], valid: list[np.ndarray], ref: int, tolerance: float, noisy: np.ndarray | None = None
+) -> np.ndarray:
     """Weighted mean of denoised HxWxC frames: the reference with weight 1, each other frame with
-    ``valid * exp(-(gap / tolerance)^2)``, ``gap`` its blurred disagreement with the reference."""
+    ``valid * exp(-(gap / tolerance)^2)``, ``gap`` its blurred disagreement with the reference. With
+    ``noisy`` (the reference frame as shot) the weight also falls where a frame explains the noisy
+    reference worse than the reference's own denoising does (its local residual exceeds the
+    reference's, relative to it): a moving object whose mean colour matches what it covers, but not its
+    texture, still keeps the reference's content."""
     total = denoised[ref].astype(np.float32).copy()
     weight = np.ones(total.shape[:2], np.float32)
+    own = _residual(noisy, denoised[ref]) if noisy is not None else None
     for i, (d, ok) in enumerate(zip(denoised, valid)):
         if i == ref:
             continue
         w = np.exp(-((_blurred_gap(d, denoised[ref]) / tolerance) ** 2)) * ok
+        if own is not None:
+            excess = np.maximum(_residual(noisy, d) - own, 0) / np.maximum(own, (1 / 255) ** 2)
+            w *= np.exp(-(excess**2))
         total += w[..., None] * d
         weight += w
     return total / weight[..., None]
@@ -268,7 +283,7 @@ def merge_burst(
             outs.append(_run(tuned, mean))
             bar.update()
             bar.close()
-        merged = merge(outs, [np.ones_like(some), some], 0, tolerance)
+        merged = merge(outs, [np.ones_like(some), some], 0, tolerance, to_float(aligned[r]))
         method = "fine-tuned on the burst, merged"
     else:
         t0 = time.perf_counter()
@@ -276,7 +291,7 @@ def merge_burst(
             _run(base, p)
             for p in tqdm(aligned, desc="burst: merge", unit="frame", disable=not progress, dynamic_ncols=True)
         ]
-        merged = merge(outs, valid, r, tolerance)
+        merged = merge(outs, valid, r, tolerance, to_float(aligned[r]))
         method = "denoised frames, merged" if len(aligned) > 1 else "reference frame denoised alone"
     stages["merge"] = time.perf_counter() - t0
     report.update(
