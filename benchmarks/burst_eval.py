@@ -3,6 +3,12 @@
     python benchmarks/burst_eval.py --set ../shared/data/test/Kodak24 --frames 2,4,8 --gain 8 --limit 6 \
         --out docs/results/burst-kodak24.jsonl
     python benchmarks/burst_eval.py table docs/results/burst-kodak24.jsonl
+    python benchmarks/burst_eval.py make --set ../shared/data/test/CBSD68 --frames 4 --gain 8 --out bursts/
+    n2n burst bursts/ -o merged/ --reference 0
+
+`make` writes the same bursts as files, `OUT/NAME/frames/fK.png` (8-bit) with frame 0's clean image
+as `OUT/NAME/clean.png`, so that `n2n burst` runs on them as a folder of scenes (`--reference 0`
+to compare with `clean.png`).
 
 Each clean image becomes a burst (`noise2noise.data.bursts.make_burst`: shifts up to 16 px,
 rotations up to 1 degree, one camera's noise at `--gain`, seeded by the image's index;
@@ -114,7 +120,28 @@ def table(a: argparse.Namespace) -> None:
         print(f"| {s}{' + moving object' if moving else ''} | {gain} | {n} | {len(rows)} | " + " | ".join(cells) + " |")
 
 
+def make(a: argparse.Namespace) -> None:
+    for i, p in enumerate(list_images([a.set])[: a.limit]):
+        clean = cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB).astype(np.float32) / 255
+        b = make_burst(clean, a.frames, a.gain, seed=i, moving_object=a.moving_object)
+        folder = Path(a.out) / p.stem / "frames"
+        folder.mkdir(parents=True, exist_ok=True)
+        for k, f in enumerate(b.frames):
+            cv2.imwrite(str(folder / f"f{k}.png"), bgr8(f))
+        cv2.imwrite(str(folder.parent / "clean.png"), bgr8(b.clean[0]))
+
+
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "make":
+        m = argparse.ArgumentParser(description="write synthetic bursts as OUT/NAME/frames/fK.png")
+        m.add_argument("--set", default="../shared/data/test/Kodak24")
+        m.add_argument("--frames", type=int, default=4)
+        m.add_argument("--gain", type=float, default=8.0)
+        m.add_argument("--limit", type=int, default=None)
+        m.add_argument("--moving-object", action="store_true")
+        m.add_argument("--out", required=True)
+        make(m.parse_args(sys.argv[2:]))
+        return
     if len(sys.argv) > 1 and sys.argv[1] == "table":
         t = argparse.ArgumentParser(description="the Markdown table of burst_eval.py JSON lines")
         t.add_argument("files", nargs="+")
