@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Train the shipped models on a lent GPU in one command of at most 9 minutes, all at once (a small
+# Train the shipped models on a GPU in one command of at most 9 minutes, all at once (a small
 # U-Net leaves most of an H100/H200 idle, so the runs share it), each from the shipped weights:
 #   n2n-gaussian, n2c-gaussian      Gaussian sigma 0-50, noisy and clean targets (fp32/TF32), same budget
 #   n2n-gaussian-bf16               the noisy-target run again under bf16 autocast (the A/B for the
@@ -15,7 +15,7 @@
 # Here, once:     python scripts/pack_train_data.py          # .devdata/train, <= 50 MiB, ignored by git
 # On the device:  run(command="OUT=$OUT bash scripts/device_train.sh", carry=[".devdata"], timeout_s=600)
 # Here, after:    tar -xf NAME.tar -C runs/NAME; python scripts/ship_model.py runs/NAME NAME
-# The same script on this CPU, tiny (what a test runs, so that a lent GPU is never spent debugging):
+# The same script on this CPU, tiny (what a test runs, so that GPU time is never spent debugging):
 #   OUT=/tmp/out DEVICE=cpu PROBE=4 MAX_ITER=16 BATCH=2 CROP=32 CAM_WORKERS=0 TOTAL_SECONDS=200 \
 #   BENCH='--device cpu --configs fp32 --count 2 --repeats 1' bash scripts/device_train.sh
 set -euo pipefail

@@ -1,4 +1,4 @@
-"""Pack the training photographs into `.devdata/train` (ignored by git) for a lent GPU machine,
+"""Pack the training photographs into `.devdata/train` (ignored by git) for a GPU machine,
 which gets only the repository (at most 64 MiB; `../shared` does not travel).
 
     python scripts/pack_train_data.py [--budget-mb 50]

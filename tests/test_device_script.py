@@ -1,4 +1,4 @@
-"""The prepared GPU training script runs end to end on the CPU with a tiny setting, so a lent GPU is
+"""The prepared GPU training script runs end to end on the CPU with a tiny setting, so GPU time is
 never spent debugging it (scripts/device_train.sh)."""
 
 import json

@@ -101,8 +101,6 @@ def burst(
             res = merge_burst(images, [f.name for f in b.frames], o, progress=progress, log=log)
             write_output(b.out, res.image)
             row.update(res.report, error=None)
-            row["alignment"] = row.pop("frames")
-            row["frames"] = [str(f) for f in b.frames]
         except (ImageError, ValueError, OSError) as e:
             log(f"n2n: burst: {b.name}: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
             row["error"] = str(e)

@@ -198,18 +198,22 @@ def check_frames(images: list[Image], names: list[str]) -> None:
 
 
 def align_frames(
-    rgb: list[np.ndarray], names: list[str], ref: int, progress: bool, log: Callable[[str], None]
+    rgb: list[np.ndarray],
+    reference: np.ndarray,
+    names: list[str],
+    ref: int,
+    progress: bool,
+    log: Callable[[str], None],
 ) -> tuple[list[np.ndarray], list[np.ndarray], int, dict]:
-    """Every frame that aligns with frame ``ref``, resampled onto its grid (the reference as it is),
-    with the masks of the pixels that came from inside each frame, the reference's index among them
-    and the report of each frame's alignment."""
+    """Every frame that aligns with frame ``ref`` (``reference``: that frame in float), resampled onto
+    its grid (the reference as it is), with the masks of the pixels that came from inside each frame,
+    the reference's index among them and the report of each frame's alignment."""
     from tqdm import tqdm
 
-    reference = to_float(rgb[ref])
-    aligned, valid, r, report = [], [], 0, {"reference": names[ref], "frames": []}
+    aligned, valid, r, report = [], [], 0, {"reference": names[ref], "alignment": []}
     for k in tqdm(range(len(rgb)), desc="burst: align", unit="frame", disable=not progress, dynamic_ncols=True):
         a = Alignment(np.eye(2, 3, dtype=np.float32), 1.0) if k == ref else estimate(reference, to_float(rgb[k]))
-        report["frames"].append(
+        report["alignment"].append(
             {
                 "frame": names[k],
                 "shift": [round(v, 2) for v in a.shift],
@@ -255,7 +259,8 @@ def merge_burst(
     choice = pick(preprocess(images[ref].pixels))
     sigma = choice.noise.sigma
     t0 = time.perf_counter()
-    aligned, valid, r, report = align_frames(rgb, names, ref, progress, log)
+    noisy = to_float(rgb[ref])  # the reference as shot, in float: aligned to, compared with, merged against
+    aligned, valid, r, report = align_frames(rgb, noisy, names, ref, progress, log)
     stages = {"align": time.perf_counter() - t0}
     model_name = o.model or (None if o.weights else choice.model)
     report.update(
@@ -269,7 +274,7 @@ def merge_burst(
     if len(aligned) > 1 and o.steps:
         # the reference, as it was shot, is the target; the mean of the others (independent noise) the input
         mean, some = others_mean(aligned, valid, r)
-        mask = some & agree(mean, to_float(aligned[r]), sigma)
+        mask = some & agree(mean, noisy, sigma)
         ckpt = load_checkpoint(o.weights, model_name)
         t0 = time.perf_counter()
         net, losses = finetune(ckpt.model, mean, aligned[r], mask, o, progress)
@@ -283,7 +288,7 @@ def merge_burst(
             outs.append(_run(tuned, mean))
             bar.update()
             bar.close()
-        merged = merge(outs, [np.ones_like(some), some], 0, tolerance, to_float(aligned[r]))
+        merged = merge(outs, [np.ones_like(some), some], 0, tolerance, noisy)
         method = "fine-tuned on the burst, merged"
     else:
         t0 = time.perf_counter()
@@ -291,7 +296,7 @@ def merge_burst(
             _run(base, p)
             for p in tqdm(aligned, desc="burst: merge", unit="frame", disable=not progress, dynamic_ncols=True)
         ]
-        merged = merge(outs, valid, r, tolerance, to_float(aligned[r]))
+        merged = merge(outs, valid, r, tolerance, noisy)
         method = "denoised frames, merged" if len(aligned) > 1 else "reference frame denoised alone"
     stages["merge"] = time.perf_counter() - t0
     report.update(
