@@ -417,3 +417,67 @@ def test_nothing_written_leaves_no_output_folder(tmp_path, tiny_weights, capsys)
 
 def test_training_without_data_is_a_clear_error_not_a_default_folder(tmp_path, capsys):
     fails(capsys, "train", "--out", tmp_path / "r", "--iterations", "1", match="no training images: give --data")
+
+
+# ---- the library's front door: the auto model checks its input as a fixed model does -------------
+
+
+@pytest.fixture(scope="module")
+def auto_and_fixed():
+    from noise2noise import Denoiser
+
+    return Denoiser.from_weights(), Denoiser.from_weights(model="n2n-photo")
+
+
+@pytest.mark.parametrize(
+    "bad, error, words",
+    [
+        (None, TypeError, "cv2.imread returns None"),
+        ([[1, 2], [3, 4]], TypeError, "got a list"),
+        (np.zeros((32, 32, 3), np.float64), ValueError, "float64"),
+        (np.zeros((32, 32, 3), np.float32), ValueError, "float32"),
+        (np.zeros((32, 32), np.int32), ValueError, "int32"),
+        (np.zeros((32, 32), bool), ValueError, "bool"),
+        (np.zeros((1, 32, 32, 3), np.uint8), ValueError, "shape (1, 32, 32, 3)"),
+        (np.zeros((32, 32, 2), np.uint8), ValueError, "shape (32, 32, 2)"),
+        (np.zeros((0, 0), np.uint8), ValueError, "empty"),
+        (np.zeros((0, 5, 3), np.uint8), ValueError, "empty"),
+    ],
+)
+def test_auto_and_fixed_models_refuse_what_they_cannot_denoise_with_the_same_clear_error(
+    auto_and_fixed, bad, error, words
+):
+    for den in auto_and_fixed:
+        with pytest.raises(error) as e:
+            den(bad)
+        assert words in str(e.value)
+
+
+def test_shape_in_is_shape_out_alpha_and_one_channel_kept(auto_and_fixed, photo):
+    bgra = np.dstack([photo, np.arange(photo.size // 3, dtype=np.uint8).reshape(photo.shape[:2])])
+    one = photo[..., :1].copy()
+    for den in auto_and_fixed:
+        out = den(bgra)
+        assert out.shape == bgra.shape and out.dtype == np.uint8
+        assert np.array_equal(out[..., 3], bgra[..., 3])  # alpha passed through
+        assert np.array_equal(out[..., :3], den(photo))  # the picture denoised as without alpha
+        o1 = den(one)
+        assert o1.shape == one.shape and np.array_equal(o1[..., 0], den(one[..., 0]))
+        o16 = den(bgra.astype(np.uint16) * 257)
+        assert o16.dtype == np.uint16 and o16.shape == bgra.shape
+
+
+def test_the_job_takes_one_path_as_a_string_and_an_empty_burst_says_so(tmp_path, photo, tiny_weights):
+    from noise2noise import burst, denoise
+    from noise2noise.job import DenoiseOptions
+
+    cv2.imwrite(str(tmp_path / "photo.png"), photo)
+    report = denoise(
+        str(tmp_path / "photo.png"), tmp_path / "out", DenoiseOptions(weights=str(tiny_weights)), progress=False
+    )
+    assert report["failures"] == 0 and (tmp_path / "out" / "photo.png").exists()
+    with pytest.raises(ValueError, match="no such file or folder") as e:
+        denoise(str(tmp_path / "missing.png"), tmp_path / "out2", progress=False)
+    assert "missing.png" in str(e.value)
+    with pytest.raises(ValueError, match="no frames"):
+        burst([], tmp_path / "merged.png", progress=False)

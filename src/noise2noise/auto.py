@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .images import Image, preprocess
+from .images import Image, preprocess, split_array
 from .noiseprofile import GAUSSIAN, PHOTO, NoiseProfile, choose, profile
 
 AUTO = "auto"
@@ -109,10 +109,12 @@ class AutoDenoiser:
         return self.choose(x)[0].run_array(x, progress)
 
     def denoise(self, pixels: np.ndarray, progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, Choice]:
-        """An OpenCV array denoised (same shape and dtype), and the choice made for it."""
-        x = preprocess(pixels, self.resize)
+        """An OpenCV array denoised (same shape and dtype, checked as a fixed model checks it), and
+        the choice made for it."""
+        colour, restore = split_array(pixels, self.resize)
+        x = preprocess(colour, self.resize)
         den, c = self.choose(x)
-        return den.denoise_array(x, pixels.dtype.type, progress), c
+        return restore(den.denoise_array(x, colour.dtype.type, progress)), c
 
     def __call__(self, pixels: np.ndarray, progress: Callable[[int], None] | None = None) -> np.ndarray:
         return self.denoise(pixels, progress)[0]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .atomic import check_writable
 from .burst_merge import BurstOptions, merge_burst
-from .data.folders import list_images
+from .data.folders import as_inputs, list_images
 from .files import write_output
 from .images import IMAGE_EXTS, ImageError, read_image
 
@@ -40,11 +40,12 @@ def _scene_frames(folder: Path) -> list[Path] | None:
     return None
 
 
-def find_bursts(inputs: list[str], out: str | os.PathLike, overwrite: bool = False) -> list[Burst]:
+def find_bursts(inputs: str | os.PathLike | list[str], out: str | os.PathLike, overwrite: bool = False) -> list[Burst]:
     """Resolve ``inputs`` to bursts, checked before any work: one folder holding scene folders (and
     no images of its own) is a set of bursts written into the folder ``out`` as ``SCENE.EXT``;
     anything else (files, folders, globs) is the frames of one burst, written to ``out`` (a file,
     or a folder that gets the first frame's name)."""
+    inputs = as_inputs(inputs, "frames")
     root = Path(inputs[0])
     if len(inputs) == 1 and root.is_dir() and not _scene_frames(root):
         scenes = [(d, _scene_frames(d)) for d in sorted(p for p in root.iterdir() if p.is_dir())]
@@ -76,7 +77,7 @@ def find_bursts(inputs: list[str], out: str | os.PathLike, overwrite: bool = Fal
 
 
 def burst(
-    inputs: list[str],
+    inputs: str | os.PathLike | list[str],
     out: str | os.PathLike,
     options: BurstOptions | None = None,
     *,

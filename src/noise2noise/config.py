@@ -17,7 +17,7 @@ from typing import Any, Literal
 # ---- the lists of choices ---------------------------------------------------------------------
 
 ARCHS: tuple[str, ...] = ("unet", "unet-compact")  # paper U-Net (Table 2) | reference card's compact net
-NOISE_KINDS: tuple[str, ...] = ("gaussian", "poisson", "bernoulli", "impulse", "text", "camera", "none")
+NOISE_KINDS: tuple[str, ...] = ("gaussian", "poisson", "bernoulli", "impulse", "text", "camera", "phone", "none")
 # noisy = Noise2Noise; clean = the supervised baseline; self = Neighbor2Neighbor from single noisy images
 TARGETS: tuple[str, ...] = ("noisy", "clean", "self")
 LOSSES: tuple[str, ...] = ("l2", "l1", "l0", "hdr")
@@ -29,7 +29,7 @@ EXPORT_FORMATS: tuple[str, ...] = ("onnx", "openvino")
 EXPORT_PRECISIONS: tuple[str, ...] = ("fp32", "fp16", "bf16", "int8")
 INT8_METHODS: tuple[str, ...] = ("kl", "minmax", "percentile", "nncf")
 PROTOCOLS: tuple[str, ...] = ("float", "uint8")
-EVAL_METHODS: tuple[str, ...] = ("model", "noisy", "nlm", "bm3d")
+EVAL_METHODS: tuple[str, ...] = ("model", "noisy", "nlm", "bm3d", "wavelet", "wavelet-visu")
 EVAL_PRESETS: tuple[str, ...] = ("card",)
 LOADERS: tuple[str, ...] = ("auto", "cpu", "device")
 BENCH_CONFIGS: tuple[str, ...] = (
@@ -96,8 +96,9 @@ class ModelConfig:
 
 # ---- noise --------------------------------------------------------------------------------------
 
-Kind = Literal["gaussian", "poisson", "bernoulli", "impulse", "text", "camera", "none"]
+Kind = Literal["gaussian", "poisson", "bernoulli", "impulse", "text", "camera", "phone", "none"]
 CAMERA_GAINS = (1.0, 120.0)  # `camera` alone: Brooks et al.'s range of shot noise (camera.py)
+PHONE_GAINS = (3.0, 200.0)  # `phone` alone: ISO x low-light digital gain of a phone sensor (phone.py)
 NOISE_LIMITS = {
     "gaussian": (0.0, 255.0),
     "poisson": (0.0, 1e6),
@@ -105,6 +106,7 @@ NOISE_LIMITS = {
     "impulse": (0.0, 1.0),
     "text": (0.0, 0.95),
     "camera": (0.1, 1000.0),  # analog gain relative to base ISO
+    "phone": (0.1, 1000.0),  # gain relative to a phone's base ISO
     "none": (0.0, 0.0),  # the images are noisy already (training from single noisy photos)
 }
 
@@ -131,9 +133,11 @@ class NoiseConfig:
     @classmethod
     def parse(cls, spec: str) -> NoiseConfig:
         """Parse ``kind:value`` or ``kind:low-high`` (e.g. ``gaussian:25``, ``gaussian:0-50``);
-        ``camera`` alone is ``camera:1-120``."""
+        ``camera`` alone is ``camera:1-120``, ``phone`` alone ``phone:3-200``."""
         if spec.strip() == "camera":
             return cls("camera", *CAMERA_GAINS)
+        if spec.strip() == "phone":
+            return cls("phone", *PHONE_GAINS)
         if spec.strip() in ("none", "none:0"):
             return cls("none", 0.0, 0.0)
         kind, sep, value = spec.strip().partition(":")

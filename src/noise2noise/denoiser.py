@@ -21,7 +21,7 @@ from torch import nn
 from .auto import AUTO, AutoDenoiser, Choice
 from .deploy.choose import EXPORTED_SUFFIXES, runner_for_checkpoint, runner_for_exported
 from .ensemble import check_views, self_ensemble, view_shapes
-from .images import MAX_PIXELS, Image, postprocess, preprocess
+from .images import MAX_PIXELS, Image, check_array, postprocess, preprocess, split_array
 from .inference import AUTO_TILE_PIXELS, DEFAULT_OVERLAP, DEFAULT_TILE, MULTIPLE, run_padded, run_tiled, tile_grid
 from .runners import Runner
 from .weights import load_checkpoint
@@ -157,14 +157,14 @@ class Denoiser:
 
     @staticmethod
     def check_pixels(pixels: np.ndarray) -> np.ndarray:
-        if pixels.dtype not in (np.uint8, np.uint16) or pixels.ndim not in (2, 3):
-            raise ValueError(f"expected an HxW or HxWx3 uint8/uint16 array, got {pixels.dtype} {pixels.shape}")
-        return pixels
+        return check_array(pixels)
 
     def __call__(self, pixels: np.ndarray, progress: Callable[[int], None] | None = None) -> np.ndarray:
-        """Denoise an OpenCV array; returns the same shape and dtype."""
-        x = preprocess(self.check_pixels(pixels), self.resize)
-        return self.denoise_array(x, pixels.dtype.type, progress)
+        """Denoise an OpenCV array (HxW, HxWx1, HxWx3 BGR or HxWx4 BGRA; uint8/uint16); returns the
+        same shape and dtype (alpha passed through)."""
+        colour, restore = split_array(pixels, self.resize)
+        x = preprocess(colour, self.resize)
+        return restore(self.denoise_array(x, colour.dtype.type, progress))
 
     def choose(self, x: np.ndarray) -> tuple[Denoiser, Choice | None]:
         """The ``Denoiser`` that runs ``x`` and the automatic choice behind it: this one and None,

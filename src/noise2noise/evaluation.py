@@ -128,6 +128,38 @@ def bm3d_method(sigma: float | None) -> Method:
     return run
 
 
+def wavelet_method(sigma: float | None, shrink: str = "BayesShrink") -> Method:
+    """Wavelet shrinkage (``skimage.restoration.denoise_wavelet``): soft thresholds per subband
+    (``BayesShrink``) or one universal threshold (``VisuShrink``), colour in YCbCr as skimage does it,
+    the noise level estimated from the image (skimage's own estimator) unless the noise is Gaussian
+    of a known sigma."""
+    try:
+        from skimage.restoration import denoise_wavelet
+    except ImportError:
+        raise ImageError("the wavelet baseline needs scikit-image: pip install 'noise2noise[eval]'") from None
+
+    def run(x: np.ndarray) -> np.ndarray:
+        x = np.clip(x, 0.0, 1.0).astype(np.float64)
+        s = None if sigma is None else sigma / 255.0
+        colour = x.ndim == 3 and x.shape[2] == 3
+        axis = -1 if x.ndim == 3 else None
+        y = denoise_wavelet(
+            x, sigma=s, method=shrink, mode="soft", rescale_sigma=True, channel_axis=axis, convert2ycbcr=colour
+        )
+        return to_uint8(y)
+
+    return run
+
+
+def baseline_method(name: str, sigma: float | None) -> Method:
+    """A classical baseline by its ``--method`` name."""
+    if name == "nlm":
+        return nlm_method(sigma)
+    if name == "bm3d":
+        return bm3d_method(sigma)
+    return wavelet_method(sigma, "VisuShrink" if name == "wavelet-visu" else "BayesShrink")
+
+
 def evaluate(
     data: str,
     methods: list[MethodSpec],
@@ -275,7 +307,8 @@ def build_methods(
     names: list[str], noise: str | None, load_denoiser: Callable[[], object], label: str
 ) -> list[MethodSpec]:
     """The methods to score: ``model`` (built by ``load_denoiser`` and named ``label``), ``noisy``,
-    ``nlm`` and ``bm3d`` (with the noise's sigma when it is Gaussian, else estimated per image)."""
+    ``nlm``, ``bm3d``, ``wavelet`` (BayesShrink) and ``wavelet-visu`` (VisuShrink), with the noise's sigma
+    when it is Gaussian, else estimated per image."""
     from .info import model_info
 
     sigma = None
@@ -297,5 +330,5 @@ def build_methods(
         elif m == "noisy":
             specs.append(MethodSpec("noisy", noisy_method))
         else:
-            specs.append(MethodSpec(m, (nlm_method if m == "nlm" else bm3d_method)(sigma)))
+            specs.append(MethodSpec(m, baseline_method(m, sigma)))
     return specs

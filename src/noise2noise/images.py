@@ -13,6 +13,8 @@ is passed through untouched. Outputs carry no EXIF, so what is written is the up
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import os
 import struct
 from dataclasses import dataclass
@@ -302,6 +304,44 @@ def write_image(path: str | os.PathLike, image: Image, jpeg_quality: int = 95) -
 
 
 # ---- the reference card's pre/post-processing ------------------------------------------------
+
+
+ARRAY_FORM = "an HxW, HxWx1, HxWx3 (BGR) or HxWx4 (BGRA) uint8/uint16 array, as cv2.imread returns"
+
+
+def check_array(pixels: object) -> np.ndarray:
+    """An OpenCV image array as the denoisers take it, or a ``TypeError``/``ValueError`` saying what
+    was expected: ``None`` (what ``cv2.imread`` returns for a file it cannot read), lists, other
+    sample types (float, int32, bool), other shapes and empty arrays are refused."""
+    if pixels is None:
+        raise TypeError(f"expected {ARRAY_FORM}; got None (cv2.imread returns None for a file it cannot read)")
+    if not isinstance(pixels, np.ndarray):
+        raise TypeError(f"expected {ARRAY_FORM}; got a {type(pixels).__name__}")
+    if pixels.dtype not in (np.uint8, np.uint16):
+        raise ValueError(
+            f"expected {ARRAY_FORM}; got {pixels.dtype} samples (a float image in [0, 1]: "
+            "(x * 255).round().astype(np.uint8))"
+        )
+    if pixels.ndim not in (2, 3) or (pixels.ndim == 3 and pixels.shape[2] not in (1, 3, 4)):
+        raise ValueError(f"expected {ARRAY_FORM}; got shape {pixels.shape}")
+    if pixels.shape[0] == 0 or pixels.shape[1] == 0:
+        raise ValueError(f"the image is empty ({pixels.shape[1]}x{pixels.shape[0]} pixels)")
+    return pixels
+
+
+def split_array(
+    pixels: object, size: tuple[int, int] | None = None
+) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
+    """``check_array``, then what the network sees (HxW grey or HxWx3 BGR) and the function that gives
+    its output the input's shape back: HxWx1 stays one channel, BGRA keeps its alpha (resized with
+    ``size``, nearest-neighbour, like the picture)."""
+    px = check_array(pixels)
+    if px.ndim == 3 and px.shape[2] == 1:
+        return px[..., 0], lambda out: out[..., None]
+    if px.ndim == 3 and px.shape[2] == 4:
+        alpha = px[..., 3] if size is None else cv2.resize(px[..., 3], size, interpolation=cv2.INTER_NEAREST)
+        return np.ascontiguousarray(px[..., :3]), lambda out: np.dstack([out, alpha])
+    return px, lambda out: out
 
 
 def preprocess(pixels: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:

@@ -16,6 +16,7 @@ from pathlib import Path
 from .adapt import adapt as adapt_model
 from .atomic import check_writable
 from .auto import AUTO, pick
+from .data.folders import as_inputs
 from .denoiser import Denoiser
 from .files import Job, denoise_files, plan, shard
 from .images import ImageError, preprocess, read_image
@@ -68,7 +69,7 @@ class AdaptOptions:
 
 
 def denoise(
-    inputs: list[str],
+    inputs: str | os.PathLike | list[str],
     out: str | os.PathLike,
     options: DenoiseOptions | None = None,
     adapt: AdaptOptions | None = None,
@@ -88,6 +89,7 @@ def denoise(
     go on. ``rank``/``world``: this process takes every ``world``-th file (torchrun). ``ray``: run on
     Ray (True or "" = a local Ray, else the cluster's address; ``scale.py``) with ``actors`` actors;
     outputs that exist are then left alone, as under torchrun."""
+    inputs = as_inputs(inputs)
     options = options or DenoiseOptions()
     adapt = adapt or AdaptOptions()
     if ray is not None and ray is not False:

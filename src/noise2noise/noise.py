@@ -15,6 +15,9 @@ Conventions (Lehtinen et al. 2018, section 3 and the NVlabs code):
 * ``camera:G`` / ``camera:LO-HI`` / ``camera`` (= ``camera:1-120``) -- a camera's noise at analog
   gain G: shot + read noise in linear raw, then demosaicing, white balance, colour matrix, gamma
   and tone curve (``camera``, after Brooks et al. 2019), JPEG half the time.
+* ``phone:G`` / ``phone:LO-HI`` / ``phone`` (= ``phone:3-200``) -- a smartphone's low-light noise at
+  gain G: the camera pipeline at a phone pixel's noise levels, then the phone's own noise reduction
+  (luma and chroma), sharpening and JPEG (``phone.py``): strong, coloured, correlated over 2-6 pixels.
 * ``text:P`` -- random strings in random sizes, colours and positions until a fraction P of the
   pixels is covered. The Hershey fonts ship inside OpenCV, so nothing depends on system fonts.
 
@@ -26,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import camera
+from . import camera, phone
 from .config import NOISE_KINDS, NoiseConfig
 
 __all__ = [
@@ -35,6 +38,7 @@ __all__ = [
     "add_noise",
     "bernoulli",
     "camera_params",
+    "phone_params",
     "gaussian",
     "impulse",
     "poisson",
@@ -104,10 +108,17 @@ def camera_params(cfg: NoiseConfig, rng: np.random.Generator) -> camera.CameraPa
     return camera.CameraParams.sample(rng, max(cfg.low, 0.1), max(cfg.high, 0.1), jpeg=CAMERA_JPEG)
 
 
+def phone_params(cfg: NoiseConfig, rng: np.random.Generator) -> phone.PhoneParams:
+    """A random phone and exposure for ``phone:LO-HI`` (the gain log-uniform in the range)."""
+    return phone.PhoneParams.sample(rng, max(cfg.low, 0.1), max(cfg.high, 0.1))
+
+
 def add_noise(x: np.ndarray, cfg: NoiseConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
     """Corrupt ``x`` (float32 [0, 1], HWC or HW) with ``cfg``; return ``(noisy, valid_mask_or_None)``."""
     if cfg.kind == "camera":
         return camera.apply(x, camera_params(cfg, rng), rng), None
+    if cfg.kind == "phone":
+        return phone.apply(x, phone_params(cfg, rng), rng), None
     if cfg.kind == "none":
         return np.array(x, np.float32), None
     p = cfg.sample_param(rng)

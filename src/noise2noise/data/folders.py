@@ -21,10 +21,18 @@ def _images_in(folder: Path) -> list[Path]:
     return sorted(q for q in folder.iterdir() if q.is_file() and q.suffix.lower() in IMAGE_EXTS)
 
 
-def list_images(inputs: list[str]) -> list[Path]:
+def as_inputs(inputs: str | os.PathLike | list | tuple, what: str = "inputs") -> list[str]:
+    """One path or glob (a string) or a list of them, as a list of strings; none is an error naming ``what``."""
+    items = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
+    if not items:
+        raise ImageError(f"no {what}: give files, folders or globs")
+    return [os.fspath(i) for i in items]
+
+
+def list_images(inputs: str | os.PathLike | list[str]) -> list[Path]:
     """Expand files, folders (non-recursive, sorted) and globs into image paths."""
     out: list[Path] = []
-    for item in inputs:
+    for item in as_inputs(inputs):
         p = Path(item)
         if p.is_dir():
             found = _images_in(p)

@@ -1,0 +1,99 @@
+"""Phone photos: every shipped model against the classical baselines on synthetic low-light phone
+photos (``--noise phone:G``, ``phone.py``) of the test sets, at several strengths, and on PolyU.
+
+    python benchmarks/phone_eval.py run --out docs/results/phone-eval.jsonl          # all sets and strengths
+    python benchmarks/phone_eval.py run --sets Kodak24 --gains 32 --limit 4 --out /tmp/p.jsonl   # a quick look
+    python benchmarks/phone_eval.py table docs/results/phone-eval.jsonl              # the Markdown tables
+
+``run`` appends one JSON line per (set, noise, method) with the per-image PSNR/SSIM, from the library's
+``evaluate`` (the same inputs, seeds and 8-bit protocol as ``n2n eval --protocol uint8``). Methods:
+the noisy input, ``wavelet`` (BayesShrink), ``wavelet-visu`` (VisuShrink), ``nlm`` (all with the noise
+level estimated from the image), and each shipped model by the default path (int8 on OpenVINO where
+shipped). ``table`` prints the mean PSNR / SSIM per row, and for the default model its margin over the
+better wavelet baseline: on average and on its worst image."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from noise2noise.auto import AUTO, CANDIDATES
+from noise2noise.denoiser import Denoiser
+from noise2noise.evaluation import build_methods, evaluate
+
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+SETS = {"Kodak24": "test/Kodak24", "CBSD68": "test/CBSD68", "McMaster": "test/McMaster", "PolyU": "pairs/PolyU"}
+GAINS = (8, 32, 100)  # about 30, 24 and 18 dB in (phone.py's levels)
+BASELINES = ("noisy", "wavelet", "wavelet-visu", "nlm")
+
+
+def run(a: argparse.Namespace) -> None:
+    models = [AUTO, *CANDIDATES]
+    for set_name in a.sets:
+        path = str(Path(a.data) / SETS[set_name])
+        noises = [None] if set_name == "PolyU" else [f"phone:{g:g}" for g in a.gains]
+        for noise in noises:
+            specs = build_methods(list(BASELINES), noise, lambda: None, "")
+            for m in models:
+                specs += build_methods(["model"], noise, lambda m=m: Denoiser.from_weights(model=m, tile=0), m)
+            results, _ = evaluate(path, specs, noise=noise, protocol="uint8", limit=a.limit, progress=not a.quiet)
+            with open(a.out, "a") as f:
+                for r in results:
+                    row = {"set": set_name, "noise": noise or "real", "method": r.method.split(" [")[0]}
+                    row["images"] = [
+                        {k: im[k] for k in ("name", "psnr", "ssim", "noisy_psnr", "model") if k in im}
+                        for im in r.images
+                    ]
+                    f.write(json.dumps(row) + "\n")
+            print(f"{set_name} {noise or 'real'}: done", flush=True)
+
+
+def table(a: argparse.Namespace) -> None:
+    rows = [json.loads(line) for line in open(a.results)]
+    groups: dict[tuple[str, str], dict[str, list[dict]]] = defaultdict(dict)
+    for r in rows:
+        groups[(r["set"], r["noise"])][r["method"]] = r["images"]
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    print("| set | noise | input | " + " | ".join(methods) + " | auto - best wavelet: mean / worst image |")
+    print("|---|---|---:|" + "---:|" * len(methods) + "---:|")
+    for (s, noise), by in groups.items():
+        ref = next(iter(by.values()))
+        cells = [f"{np.mean([i['noisy_psnr'] for i in ref]):.2f}"]
+        for m in methods:
+            ims = by.get(m)
+            cells.append(
+                f"{np.mean([i['psnr'] for i in ims]):.2f} / {np.mean([i['ssim'] for i in ims]):.3f}" if ims else ""
+            )
+        margin = ""
+        if AUTO in by and "wavelet" in by:
+            best = [max(w["psnr"], v["psnr"]) for w, v in zip(by["wavelet"], by.get("wavelet-visu", by["wavelet"]))]
+            d = np.array([i["psnr"] for i in by[AUTO]]) - np.array(best)
+            ds = np.array([i["ssim"] for i in by[AUTO]]) - np.array(
+                [max(w["ssim"], v["ssim"]) for w, v in zip(by["wavelet"], by.get("wavelet-visu", by["wavelet"]))]
+            )
+            margin = f"{d.mean():+.2f} dB / {d.min():+.2f} dB; SSIM {ds.mean():+.3f} / {ds.min():+.3f}"
+        print(f"| {s} | {noise} | " + " | ".join(cells) + f" | {margin} |")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run")
+    r.add_argument("--data", default=str(DATA))
+    r.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
+    r.add_argument("--gains", nargs="+", type=float, default=list(GAINS))
+    r.add_argument("--limit", type=int)
+    r.add_argument("--out", required=True)
+    r.add_argument("--quiet", action="store_true")
+    t = sub.add_parser("table")
+    t.add_argument("results")
+    a = ap.parse_args()
+    run(a) if a.cmd == "run" else table(a)
+
+
+if __name__ == "__main__":
+    main()
