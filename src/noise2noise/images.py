@@ -13,10 +13,9 @@ is passed through untouched. Outputs carry no EXIF, so what is written is the up
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import os
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
