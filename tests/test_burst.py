@@ -51,7 +51,7 @@ def test_frames_of_different_sizes_are_one_clear_line():
     b = make_burst(scene(), 2, gain=4, seed=1)
     imgs = frames(b)
     imgs[1] = Image(imgs[1].pixels[:-8])
-    with pytest.raises(ImageError, match="a burst's frames must match"):
+    with pytest.raises(ImageError, match="a burst's frames must have the same"):
         merge_burst(imgs, ["a.png", "b.png"], progress=False)
 
 
@@ -109,7 +109,7 @@ def test_folder_of_scenes_gives_one_image_per_scene_and_a_bad_scene_does_not_sto
     cv2.imwrite(str(bad[1]), cv2.imread(str(bad[1]))[:-8])
     rc = main(["burst", str(tmp_path / "set"), "-o", str(tmp_path / "out"), "--steps", "0", "--quiet"])
     assert rc == 1 and sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "b.png"]
-    assert "a burst's frames must match" in capsys.readouterr().err
+    assert "a burst's frames must have the same" in capsys.readouterr().err
 
 
 def test_a_frame_of_another_scene_is_left_out_and_said_so(tmp_path):
@@ -145,3 +145,50 @@ def test_learning_from_the_burst_beats_the_reference_denoised_alone():
     alone = Denoiser.from_weights(model=out.report["model"])(frames(b)[0].pixels)
     assert out.report["method"] == "fine-tuned on the burst, merged" and out.report["mask_fraction"] > 0.9
     assert psnr(out.image.pixels, clean) > psnr(alone, clean) + 0.5
+
+
+def test_a_grey_and_a_colour_frame_say_so_once(tmp_path, capsys):
+    from noise2noise.cli import main
+
+    b = make_burst(scene(), 2, gain=8, seed=10)
+    f = write_frames(tmp_path / "shots", b)
+    cv2.imwrite(str(f[1]), cv2.cvtColor(cv2.imread(str(f[1])), cv2.COLOR_BGR2GRAY))
+    assert main(["burst", *map(str, f), "-o", str(tmp_path / "m.png"), "--steps", "0", "--quiet"]) != 0
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "f1.png is 272x208 grey 8-bit but f0.png is 272x208 colour 8-bit" in lines[0], lines
+
+
+@pytest.mark.parametrize("bad", ["nan", "-1", "0", "inf"])
+def test_a_learning_rate_that_makes_no_sense_is_refused_by_the_parser(tmp_path, capsys, bad):
+    from noise2noise.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["burst", str(tmp_path), "-o", str(tmp_path / "m.png"), "--lr", bad])
+    assert e.value.code == 2 and "--lr" in capsys.readouterr().err
+
+
+def test_the_same_frame_twice_is_refused_naming_it(tmp_path, capsys):
+    from noise2noise.cli import main
+
+    b = make_burst(scene(), 2, gain=8, seed=11)
+    f = write_frames(tmp_path / "shots", b)
+    argv = ["burst", str(f[0]), str(f[1]), str(tmp_path / "shots" / "." / "f0.png"), "-o", str(tmp_path / "m.png")]
+    assert main([*argv, "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "given twice" in err and "f0.png" in err and not (tmp_path / "m.png").exists()
+
+
+def test_a_corrupt_frame_is_left_out_with_a_line_while_two_remain(tmp_path, capsys):
+    from noise2noise.burst_job import burst
+
+    b = make_burst(scene(), 3, gain=8, seed=12)
+    f = write_frames(tmp_path / "shots", b)
+    f[2].write_bytes(f[2].read_bytes()[:200])  # truncated
+    said = []
+    r = burst([str(p) for p in f], tmp_path / "m.png", BurstOptions(steps=0), progress=False, log=said.append)
+    row = r["bursts"][0]
+    assert row["error"] is None and row["frames_used"] == 2 and (tmp_path / "m.png").exists()
+    assert any("f2.png" in m and "left out" in m for m in said)
+    # with one frame left the corrupt frame's error stands
+    r = burst([str(f[0]), str(f[2])], tmp_path / "n.png", BurstOptions(steps=0), progress=False, log=said.append)
+    assert r["failed"] == 1 and "f2.png" in r["bursts"][0]["error"]

@@ -20,7 +20,7 @@ from .atomic import check_writable
 from .burst_merge import BurstOptions, merge_burst
 from .data.folders import as_inputs, list_images
 from .files import write_output
-from .images import IMAGE_EXTS, ImageError, read_image
+from .images import IMAGE_EXTS, Image, ImageError, read_image
 
 
 @dataclass
@@ -65,6 +65,14 @@ def find_bursts(inputs: str | os.PathLike | list[str], out: str | os.PathLike, o
             dest = dest / frames[0].name
         bursts = [Burst(dest.stem, frames, dest)]
     for b in bursts:
+        seen: dict[Path, Path] = {}
+        for f in b.frames:
+            if f.resolve() in seen:
+                raise ImageError(
+                    f"{f}: given twice (as {seen[f.resolve()]} too): a burst's frames must be different shots "
+                    "(the fine-tune would learn that frame's own noise)"
+                )
+            seen[f.resolve()] = f
         if not overwrite and any(b.out.resolve() == f.resolve() for f in b.frames):
             raise ImageError(f"{b.out}: output would overwrite a frame; choose another -o or pass --overwrite")
         try:
@@ -74,6 +82,23 @@ def find_bursts(inputs: str | os.PathLike | list[str], out: str | os.PathLike, o
         except ValueError as e:
             raise ImageError(str(e)) from None
     return bursts
+
+
+def read_frames(paths: list[Path], log: Callable[[str], None]) -> tuple[list[Path], list[Image]]:
+    """Decode the frames; one that cannot be read is left out, with a line, while at least two remain
+    (as a frame of another scene is); otherwise its error stands."""
+    ok: list[tuple[Path, Image]] = []
+    bad: list[tuple[Path, Exception]] = []
+    for f in paths:
+        try:
+            ok.append((f, read_image(f)))
+        except (ImageError, OSError) as e:
+            bad.append((f, e))
+    if bad and len(ok) < 2:
+        raise bad[0][1]
+    for f, e in bad:
+        log(f"n2n: burst: {f.name}: {str(e).splitlines()[0]}: left out")
+    return [f for f, _ in ok], [im for _, im in ok]
 
 
 def burst(
@@ -91,19 +116,21 @@ def burst(
     per burst, ``output``, ``frames``, ``seconds``, ``error`` and what ``merge_burst`` reports."""
     o = options or BurstOptions()
     report: dict = {"options": asdict(o), "bursts": []}
-    for b in find_bursts(inputs, out, overwrite):
+    bursts = find_bursts(inputs, out, overwrite)
+    for b in bursts:
         row: dict = {"name": b.name, "output": str(b.out), "frames": [str(f) for f in b.frames]}
         if skip_existing and b.out.exists():
             report["bursts"].append({**row, "skipped": True, "error": None})
             continue
         t = time.perf_counter()
         try:
-            images = [read_image(f) for f in b.frames]
-            res = merge_burst(images, [f.name for f in b.frames], o, progress=progress, log=log)
+            frames, images = read_frames(b.frames, log)
+            res = merge_burst(images, [f.name for f in frames], o, progress=progress, log=log)
             write_output(b.out, res.image)
             row.update(res.report, error=None)
         except (ImageError, ValueError, OSError) as e:
-            log(f"n2n: burst: {b.name}: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
+            if len(bursts) > 1:  # one burst: its error is the caller's to say (the CLI's one line)
+                log(f"n2n: burst: {b.name}: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
             row["error"] = str(e)
         row["seconds"] = round(time.perf_counter() - t, 3)
         report["bursts"].append(row)

@@ -186,12 +186,16 @@ def check_frames(images: list[Image], names: list[str]) -> None:
     if len(images) < 1:
         raise ImageError("a burst needs at least one frame")
     first = images[0].pixels
+
+    def kind(p: np.ndarray) -> str:
+        return f"{p.shape[1]}x{p.shape[0]} {'grey' if p.ndim == 2 else 'colour'} {8 * p.dtype.itemsize}-bit"
+
     for im, name in zip(images[1:], names[1:]):
         p = im.pixels
         if p.shape != first.shape or p.dtype != first.dtype:
             raise ImageError(
-                f"{name}: {p.shape[1]}x{p.shape[0]} {p.dtype} differs from {names[0]}'s "
-                f"{first.shape[1]}x{first.shape[0]} {first.dtype}: a burst's frames must match"
+                f"{name} is {kind(p)} but {names[0]} is {kind(first)}: a burst's frames must have the same "
+                "size, colour and bit depth"
             )
     if min(first.shape[:2]) < 2 * BLOCK:
         raise ImageError(f"{names[0]}: frames of {first.shape[1]}x{first.shape[0]} are too small for a burst")

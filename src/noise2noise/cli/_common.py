@@ -52,6 +52,17 @@ def non_negative_float(text: str) -> float:
     return v
 
 
+def positive_float(text: str) -> float:
+    """A finite number > 0 (``nan``, ``inf``, zero and negatives are refused by the parser)."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
+    if not math.isfinite(v) or v <= 0:
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text}")
+    return v
+
+
 def device_arg(text: str) -> str:
     """A torch device name (``config.check_device``)."""
     try:

@@ -9,7 +9,7 @@ from ..atomic import check_writable
 from ..burst_job import burst
 from ..burst_merge import BurstOptions
 from ..reports import dumps
-from ._common import add_model_args, non_negative, write_report
+from ._common import add_model_args, non_negative, positive_float, write_report
 
 HELP = "Merge a burst (several shots of one scene) into one image, fine-tuning on its own noise."
 DESCRIPTION = """Merge a burst into one image: every frame is aligned to a reference frame (the
@@ -42,7 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=d.steps,
         help="fine-tuning steps on the burst; 0 = merge the denoised frames without (default: %(default)s)",
     )
-    p.add_argument("--lr", type=float, default=d.lr, help="fine-tuning learning rate (default: %(default)s)")
+    p.add_argument("--lr", type=positive_float, default=d.lr, help="fine-tuning learning rate (default: %(default)s)")
     p.add_argument("--seed", type=int, default=d.seed, help="seed of the fine-tuning's crops (default: %(default)s)")
     p.add_argument("--overwrite", action="store_true", help="allow writing over a frame")
     p.add_argument(
