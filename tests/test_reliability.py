@@ -481,3 +481,37 @@ def test_the_job_takes_one_path_as_a_string_and_an_empty_burst_says_so(tmp_path,
     assert "missing.png" in str(e.value)
     with pytest.raises(ValueError, match="no frames"):
         burst([], tmp_path / "merged.png", progress=False)
+
+
+@pytest.mark.parametrize("fmt", ["model.onnx", "model.xml"])
+def test_a_full_disk_during_export_names_the_users_path(tmp_path, tiny_weights, monkeypatch, capsys, fmt):
+    from noise2noise.deploy import export as ex
+
+    real = ex.export_onnx
+
+    def full(model, path, *a, **k):
+        real(model, path, *a, **k)
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(ex, "export_onnx", full)
+    out = tmp_path / "o" / fmt
+    (tmp_path / "o").mkdir()
+    line = fails(capsys, "export", "--weights", tiny_weights, "-o", out, match=str(out))
+    assert "no space left on the disk" in line and ".onnx." not in line.replace(str(out), "")
+    assert list((tmp_path / "o").iterdir()) == []  # the temporary folder is gone
+
+
+def test_the_auto_models_noise_profile_reads_a_bounded_sample_not_full_size_copies():
+    import tracemalloc
+
+    from noise2noise.noiseprofile import MAX_BLOCKS, profile
+
+    x = np.random.default_rng(0).random((1, 3, 4000, 4000), dtype=np.float32)  # 192 MB
+    tracemalloc.start()
+    try:
+        p = profile(x)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert p.blocks > 0 and peak < 100e6, peak  # the blocks read (at most MAX_BLOCKS), not a copy of the image
+    assert MAX_BLOCKS * 3 * 20 * 20 * 4 < 100e6

@@ -116,3 +116,31 @@ def test_without_ray_the_option_says_what_to_install(tmp_path, monkeypatch, caps
     assert main(["denoise", str(src), "-o", str(tmp_path / "o"), "--ray", "--quiet"]) == 2
     assert "pip install 'noise2noise[scale]'" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("address", ["nowhere:1", "ray://127.0.0.1:1"])
+def test_an_address_where_no_cluster_answers_is_one_line_and_exit_1(tmp_path, capsys, address):
+    src = photos(tmp_path / "in", 1)
+    t = time.monotonic()
+    assert main(["denoise", str(src), "-o", str(tmp_path / "o"), "--ray", address, "--quiet"]) == 1
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"n2n: error: --ray {address}: no Ray cluster answers"), lines
+    assert time.monotonic() - t < 30 and not (tmp_path / "o").exists()
+
+
+def test_zero_actors_is_refused_by_the_parser(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["denoise", str(tmp_path), "-o", str(tmp_path / "o"), "--ray", "--ray-actors", "0"])
+    assert e.value.code == 2 and "--ray-actors" in capsys.readouterr().err
+
+
+def test_quiet_hides_rays_own_lines(tmp_path):
+    import subprocess
+    import sys
+
+    src = photos(tmp_path / "in", 2)
+    cmd = [sys.executable, "-m", "noise2noise.cli", "denoise", str(src), "-o", str(tmp_path / "o"), "--ray"]
+    r = subprocess.run([*cmd, "--ray-actors", "1", "--quiet"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.strip() == "" and r.stdout.strip() == "", (r.stdout, r.stderr)
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["p00.png", "p01.png"]

@@ -165,3 +165,12 @@ def test_a_burst_upload_answers_what_n2n_burst_writes(tmp_path, client, tiny_wei
     one = client.post("/api/burst", files=files[:1])
     assert one.status_code == 400 and "two or more" in one.json()["error"]
     assert client.post("/api/burst", files=files, data={"steps": "-3"}).status_code == 400
+
+
+def test_a_burst_over_the_pixel_budget_of_a_request_is_refused_before_decoding(tmp_path, tiny_weights, photo):
+    small = TestClient(create_app(ModelPool(str(tiny_weights)), max_upload=1 << 20, queue=1, burst_pixels=5000))
+    ok, png = cv2.imencode(".png", photo)  # 40x48 = 1,920 pixels each: three frames are 5,760
+    files = [("frames", (f"f{k}.png", png.tobytes())) for k in range(3)]
+    r = small.post("/api/burst", files=files, data={"steps": "0"})
+    assert r.status_code == 413 and "0.005 megapixels per burst" in r.json()["error"], r.text
+    assert small.post("/api/burst", files=files[:2], data={"steps": "0"}).status_code != 413

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-import cv2
 import numpy as np
 
 BLOCK = 16  # side of the blocks the statistics are read on
@@ -76,23 +75,43 @@ class NoiseProfile:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
 
 
-def _residuals(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """``CxHxW`` -> the kernel's response per channel (same size; borders reflected)."""
-    return np.stack([cv2.filter2D(c, cv2.CV_32F, kernel, borderType=cv2.BORDER_REFLECT) for c in x])
+MARGIN = 2  # pixels around a block that the stride-2 kernel (5x5) reads
 
 
-def _blocks(a: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """``CxHxW`` -> ``N x C x BLOCK*BLOCK``: the blocks at (rows[i], cols[i]) (block indices)."""
-    c, h, w = a.shape
-    nb_h, nb_w = h // BLOCK, w // BLOCK
-    t = a[:, : nb_h * BLOCK, : nb_w * BLOCK].reshape(c, nb_h, BLOCK, nb_w, BLOCK).transpose(1, 3, 0, 2, 4)
-    return t[rows, cols].reshape(len(rows), c, BLOCK * BLOCK)
+def _reflect(i: np.ndarray, n: int) -> np.ndarray:
+    """Indices outside [0, n) mirrored as OpenCV's BORDER_REFLECT does (``fedcba|abcdefgh|hgfedcb``)."""
+    i = np.abs(np.where(i < 0, i + 1, i))
+    return np.where(i >= n, 2 * n - 1 - i, i)
+
+
+def _patches(x: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``CxHxW`` -> ``N x C x (BLOCK + 2 MARGIN)^2``: the blocks at (rows[i], cols[i]) with their margins
+    (borders reflected): the only pixels the figures read, so no full-size copy is made."""
+    c, h, w = x.shape
+    off = np.arange(-MARGIN, BLOCK + MARGIN)
+    ys = _reflect(rows[:, None] * BLOCK + off, h)  # N x S
+    xs = _reflect(cols[:, None] * BLOCK + off, w)
+    return x[:, ys[:, :, None], xs[:, None, :]].transpose(1, 0, 2, 3)  # N x C x S x S
+
+
+def _response(p: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """The kernel's response (correlation, as ``cv2.filter2D``) at the block's pixels: ``N x C x BLOCK^2``."""
+    k = kernel.shape[0]
+    start = MARGIN - k // 2
+    out = np.zeros(p.shape[:2] + (BLOCK, BLOCK), np.float32)
+    for dy in range(k):
+        for dx in range(k):
+            if kernel[dy, dx]:
+                y, x = start + dy, start + dx
+                out += kernel[dy, dx] * p[:, :, y : y + BLOCK, x : x + BLOCK]
+    return out.reshape(p.shape[0], p.shape[1], BLOCK * BLOCK)
 
 
 def profile(x: np.ndarray) -> NoiseProfile:
     """Measure the noise of ``x``: ``CxHxW`` or ``1xCxHxW`` float in [0, 1] (C = 1 or 3; values outside
-    [0, 1] are allowed, as in the unclipped float protocol). Deterministic; a few filter passes."""
-    x = np.asarray(x, np.float32)
+    [0, 1] are allowed, as in the unclipped float protocol). Deterministic; a few filter passes over at
+    most ``MAX_BLOCKS`` blocks, so its memory is bounded whatever the image's size."""
+    x = np.asarray(x)
     if x.ndim == 4:
         x = x[0]
     c, h, w = x.shape
@@ -103,19 +122,19 @@ def profile(x: np.ndarray) -> NoiseProfile:
     step = max(1, int(np.ceil(np.sqrt(nb_h * nb_w / MAX_BLOCKS))))
     rows, cols = np.meshgrid(np.arange(0, nb_h, step), np.arange(0, nb_w, step), indexing="ij")
     rows, cols = rows.ravel(), cols.ravel()
-    grey = x.mean(axis=0)
+    patches = _patches(x, rows, cols).astype(np.float32, copy=False)  # N x C x S x S
+    inner = patches[:, :, MARGIN:-MARGIN, MARGIN:-MARGIN].reshape(len(rows), c, BLOCK * BLOCK)
     # blocks touching the clipping limits carry truncated noise
-    clipped = _blocks(((x <= 0.0) | (x >= 1.0)).any(axis=0, keepdims=True).astype(np.float32), rows, cols)
-    usable = clipped.mean(axis=2)[:, 0] < 0.01
+    clipped = ((inner <= 0.0) | (inner >= 1.0)).any(axis=1).mean(axis=1)
+    usable = clipped < 0.01
     if usable.sum() < 8:
         usable[:] = True
     idx = np.flatnonzero(usable)
-    all1 = _blocks(_residuals(x, _K), rows, cols)  # N x C x P
-    all2 = _blocks(_residuals(x, _K2), rows, cols)
+    all1 = _response(patches, _K)  # N x C x P
+    all2 = _response(patches, _K2)
     # the flattest blocks: least stride-2 energy, where the signal adds least to the noise
     energy = (all2**2).mean(axis=(1, 2))
     keep = idx[np.argsort(energy[idx], kind="stable")[: max(4, int(len(idx) * FLAT_FRACTION))]]
-    rows, cols = rows[keep], cols[keep]
     r1, r2 = all1[keep], all2[keep]
     v1 = (r1**2).mean(axis=(0, 2)) / 36.0  # per channel
     v2 = (r2**2).mean(axis=(0, 2)) / 36.0
@@ -127,7 +146,7 @@ def profile(x: np.ndarray) -> NoiseProfile:
         d = np.sqrt(np.diag(cov)).clip(1e-20)
         corr = cov / d[:, None] / d[None, :]
         channels = float(np.abs(corr[np.triu_indices(3, 1)]).max())
-    means = _blocks(grey[None], rows, cols).mean(axis=2)[:, 0]
+    means = inner[keep].mean(axis=(1, 2))
     per_block = (r2**2).mean(axis=(1, 2))
     order = np.argsort(means, kind="stable")
     half = len(order) // 2

@@ -54,6 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.cmd].run(args)
+    except ConnectionError as e:  # a cluster or service that does not answer: the run failed, its usage is fine
+        if os.environ.get("N2N_DEBUG") == "1":
+            raise
+        print(f"n2n: error: {_one_line(e)}", file=sys.stderr)
+        return 1
     except (ImageError, WeightsError, ValueError, OSError) as e:
         if os.environ.get("N2N_DEBUG") == "1":
             raise

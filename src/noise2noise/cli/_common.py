@@ -41,6 +41,14 @@ def non_negative(text: str) -> int:
     return v
 
 
+def positive(text: str) -> int:
+    """A whole number >= 1."""
+    v = non_negative(text)
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text}")
+    return v
+
+
 def non_negative_float(text: str) -> float:
     """A finite number >= 0 (``nan``, ``inf`` and negatives are refused by the parser)."""
     try:

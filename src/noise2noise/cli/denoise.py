@@ -18,6 +18,7 @@ from ._common import (
     add_runtime_args,
     non_negative,
     non_negative_float,
+    positive,
     size_arg,
     write_report,
 )
@@ -55,7 +56,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--ray-actors",
-        type=non_negative,
+        type=positive,
         default=None,
         metavar="N",
         help="with --ray: denoisers (default: one per CPU)",
@@ -171,7 +172,7 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         on_error=lambda m: print(f"n2n: error: {m}", file=sys.stderr),
         ray=args.ray,
-        actors=args.ray_actors or None,
+        actors=args.ray_actors,
     )
     if not args.quiet:
         _log_models(report["files"])

@@ -8,15 +8,17 @@ with its ``.json`` report. When the fp32 check fails, nothing is left at the out
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 from torch import nn
 
-from ..atomic import check_writable, write_text
+from ..atomic import check_writable, disk_full, write_text
 from ..config import ExportConfig
 from ..data.folders import find_images, load_rgb
 from ..images import preprocess, read_image, to_float
@@ -109,6 +111,20 @@ def _move_into_place(staged: Path, out: Path) -> None:
     os.replace(staged, out)
 
 
+@contextmanager
+def _failures_named_for(out: Path, work: Path):
+    """A failure of the conversion's writes (into the temporary folder ``work``) is reported for the
+    user's ``out``: a full disk said to be one, never the temporary folder's name."""
+    try:
+        yield
+    except Exception as e:
+        if disk_full(e, out.parent):
+            raise OSError(errno.ENOSPC, "no space left on the disk; nothing was written", str(out)) from e
+        if isinstance(e, OSError) and e.filename and str(work) in str(e.filename):
+            raise OSError(e.errno, f"cannot write ({e.strerror or e}); nothing was written", str(out)) from e
+        raise
+
+
 def export(config: ExportConfig | None = None, *, log: Callable[[str], None] | None = None, **options) -> dict:
     """Export a checkpoint (``weights``, or a shipped ``model``; the default model when neither is
     given) to ``out`` (.onnx or .xml) and check it against torch. ``options`` are the fields of
@@ -132,7 +148,7 @@ def export(config: ExportConfig | None = None, *, log: Callable[[str], None] | N
         "format": fmt,
         "precision": cfg.precision,
     }
-    with work_dir as work:
+    with work_dir as work, _failures_named_for(out, Path(work)):
         staged = Path(work) / f"model{out.suffix}"
         report.update(_convert(ck, cfg, Path(work), staged, log))
         hint = "bf16" if cfg.precision == "bf16" else "fp32"
