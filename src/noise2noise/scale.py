@@ -32,7 +32,6 @@ from .denoiser import Denoiser
 from .files import Job, Records
 from .images import ImageError
 
-
 CONNECT_TIMEOUT = 15.0  # seconds a cluster's address has to answer (Ray itself retries a dead one forever)
 
 
