@@ -192,3 +192,17 @@ def test_a_corrupt_frame_is_left_out_with_a_line_while_two_remain(tmp_path, caps
     # with one frame left the corrupt frame's error stands
     r = burst([str(f[0]), str(f[2])], tmp_path / "n.png", BurstOptions(steps=0), progress=False, log=said.append)
     assert r["failed"] == 1 and "f2.png" in r["bursts"][0]["error"]
+
+
+def test_the_fine_tuned_model_is_built_in_memory_no_file_no_cache_entry(tmp_path, monkeypatch):
+    import tempfile
+
+    cache, scratch = tmp_path / "cache", tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setenv("N2N_CACHE", str(cache))
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    b = make_burst(scene(), 3, gain=8, seed=13)
+    out = merge_burst(frames(b), ["a", "b", "c"], BurstOptions(steps=2, backend="openvino"), progress=False)
+    assert out.report["steps"] == 2 and out.report["method"].startswith("fine-tuned")
+    assert [p.name for p in scratch.iterdir() if p.name.startswith("n2n")] == []  # (torch keeps its own folder there)
+    assert not cache.exists() or list(cache.iterdir()) == []

@@ -24,7 +24,6 @@ from __future__ import annotations
 import copy
 import math
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,7 +37,7 @@ from .align import Alignment, estimate, sharpness, warp
 from .auto import pick
 from .images import Image, ImageError, postprocess, preprocess, to_float
 from .noiseprofile import BLOCK
-from .weights import load_checkpoint, save_weights
+from .weights import load_checkpoint
 
 BLUR = 2.0  # sigma of the blur that compares two frames: it averages the noise away, not the motion
 # how much that blur shrinks white noise's standard deviation (the sum of the 2-D kernel's squares, square-rooted)
@@ -167,13 +166,13 @@ def finetune(
     return net.eval(), losses
 
 
-def _tuned(o: BurstOptions, net: torch.nn.Module, ckpt, tmp: str):
-    """The fine-tuned network as a ``Denoiser`` (converted for the runtime like any checkpoint)."""
+def _tuned(o: BurstOptions, net: torch.nn.Module, ckpt):
+    """The fine-tuned network as a ``Denoiser``, built in memory (no file, nothing added to the cache)."""
     from .denoiser import Denoiser
+    from .weights import Checkpoint
 
-    path = Path(tmp) / "burst.safetensors"
-    save_weights(path, net, ckpt.config, {**ckpt.meta, "burst": True})
-    return Denoiser.from_weights(path, backend=o.backend, precision=o.precision)
+    tuned = Checkpoint(net, ckpt.config, {**ckpt.meta, "burst": True}, "")
+    return Denoiser.from_checkpoint(tuned, name="burst", backend=o.backend, precision=o.precision)
 
 
 def _run(den, frame: np.ndarray) -> np.ndarray:
@@ -284,14 +283,13 @@ def merge_burst(
         net, losses = finetune(ckpt.model, mean, aligned[r], mask, o, progress)
         stages["learn"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        with tempfile.TemporaryDirectory(prefix="n2n-burst-") as tmp:
-            tuned = _tuned(o, net, ckpt, tmp)
-            bar = tqdm(total=2, desc="burst: merge", unit="image", disable=not progress, dynamic_ncols=True)
-            outs = [_run(base, aligned[r])]
-            bar.update()
-            outs.append(_run(tuned, mean))
-            bar.update()
-            bar.close()
+        tuned = _tuned(o, net, ckpt)
+        bar = tqdm(total=2, desc="burst: merge", unit="image", disable=not progress, dynamic_ncols=True)
+        outs = [_run(base, aligned[r])]
+        bar.update()
+        outs.append(_run(tuned, mean))
+        bar.update()
+        bar.close()
         merged = merge(outs, [np.ones_like(some), some], 0, tolerance, noisy)
         method = "fine-tuned on the burst, merged"
     else:

@@ -24,7 +24,7 @@ from .ensemble import check_views, self_ensemble, view_shapes
 from .images import MAX_PIXELS, Image, check_array, postprocess, preprocess, split_array
 from .inference import AUTO_TILE_PIXELS, DEFAULT_OVERLAP, DEFAULT_TILE, MULTIPLE, run_padded, run_tiled, tile_grid
 from .runners import Runner
-from .weights import load_checkpoint
+from .weights import Checkpoint, load_checkpoint
 
 
 def _streams(runner: Runner) -> int:
@@ -112,8 +112,43 @@ class Denoiser:
                 runner, 3, tile, overlap, meta, resize, strength=strength, streams=_streams(runner), ensemble=ensemble
             )
         ckpt = load_checkpoint(path, model, arch)
+        return cls.from_checkpoint(
+            ckpt,
+            name=model,
+            device=device,
+            tile=tile,
+            overlap=overlap,
+            backend=backend,
+            precision=precision,
+            resize=resize,
+            strength=strength,
+            compile=compile,
+            streams=streams,
+            ensemble=ensemble,
+        )
+
+    @classmethod
+    def from_checkpoint(
+        cls,
+        ckpt: Checkpoint,
+        *,
+        name: str | None = None,
+        device: str = "cpu",
+        tile: int | None = None,
+        overlap: int = DEFAULT_OVERLAP,
+        backend: str = "auto",
+        precision: str = "auto",
+        resize: tuple[int, int] | None = None,
+        strength: float = 1.0,
+        compile: bool = False,
+        streams: int = 1,
+        ensemble: int = 1,
+    ) -> Denoiser:
+        """From a loaded checkpoint, with the options of ``from_weights``. A checkpoint with no file (a
+        model fine-tuned in memory: ``--adapt``, bursts) is converted for its backend in memory: no
+        temporary file, and nothing added to the model cache."""
         runner, backend, precision = runner_for_checkpoint(ckpt, backend, precision, device, compile, streams)
-        name = model or Path(ckpt.path).stem
+        name = name or (Path(ckpt.path).stem if ckpt.path else "adapted")
         meta = {**ckpt.meta, "name": name, "backend": backend, "precision": precision}
         channels = ckpt.config.in_channels
         return cls(runner, channels, tile, overlap, meta, resize, ckpt.model, strength, _streams(runner), ensemble)

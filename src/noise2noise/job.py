@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -111,16 +110,11 @@ def denoise(
     streams = options.streams if len(jobs) > 1 and world == 1 else 1
     records: list[dict] = []
     failures = 0
-    with tempfile.TemporaryDirectory(prefix="n2n-adapt-") as tmp:
-        groups = _groups(jobs, options, adapt, records, on_error)
-        failures += len(records)
-        for opts, group in groups:
-            if adapt.steps:
-                name = opts.model or (Path(opts.weights).stem if opts.weights else "model")
-                scratch = Path(tmp) / f"{name}-adapted.safetensors"
-                opts = _adapted(opts, adapt, group, scratch, len(groups), progress)
-            den = opts.denoiser(streams)
-            failures += denoise_files(group, den, progress, on_error, label=label, records=records)
+    groups = _groups(jobs, options, adapt, records, on_error)
+    failures += len(records)
+    for opts, group in groups:
+        den = _adapted(opts, adapt, group, len(groups), streams, progress) if adapt.steps else opts.denoiser(streams)
+        failures += denoise_files(group, den, progress, on_error, label=label, records=records)
     return _report(jobs, records, failures)
 
 
@@ -150,25 +144,25 @@ def _groups(
     return [(dataclasses.replace(options, model=m), g) for m, g in sorted(by_model.items())]
 
 
-def _adapted(
-    options: DenoiseOptions, adapt: AdaptOptions, jobs: list[Job], scratch: Path, groups: int, progress: bool
-) -> DenoiseOptions:
-    """Fine-tune the options' model on the jobs' inputs; the options that denoise with the result
-    (the original model, by its usual path, when the held-out check keeps it)."""
+def _adapted(options: DenoiseOptions, adapt: AdaptOptions, jobs: list[Job], groups: int, streams: int, progress: bool):
+    """Fine-tune the options' model on the jobs' inputs; the ``Denoiser`` that denoises them: the
+    adapted model, built in memory (no temporary file, nothing added to the model cache), or the
+    original by its usual path when the held-out check keeps it. ``adapt.save`` keeps the result."""
     if options.weights and str(options.weights).endswith((".onnx", ".xml")):
         raise ValueError("--adapt needs a checkpoint (.safetensors or .pt), not an exported file")
     ck = load_checkpoint(options.weights, options.model, options.arch)
     adapted = adapt_model(
         ck, [j.src for j in jobs], adapt.steps, adapt.seed, adapt.lr, pd=adapt.pd, progress=progress, force=adapt.force
     )
-    kept = adapted.meta["adapted"]["kept"]
-    dest = scratch
     if adapt.save:
         dest = Path(adapt.save)
         if groups > 1:  # one adapted model per chosen model
             dest = dest.with_name(f"{dest.stem}-{options.model}{dest.suffix}")
-    if adapt.save or not kept:
         save_weights(dest, adapted.model, adapted.config, adapted.meta)
-    if kept:
-        return options
-    return dataclasses.replace(options, weights=str(dest), model=None, arch=None)
+    if adapted.meta["adapted"]["kept"]:
+        return options.denoiser(streams)
+    kw = options.kwargs(streams)
+    for k in ("path", "model", "arch"):
+        kw.pop(k)
+    name = f"{options.model or (Path(options.weights).stem if options.weights else 'model')}-adapted"
+    return Denoiser.from_checkpoint(adapted, name=name, **kw)

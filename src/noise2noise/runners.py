@@ -8,6 +8,7 @@ imported inside the functions that need them.
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -58,7 +59,7 @@ def env_threads() -> int | None:
     return n if n > 0 else None
 
 
-def onnxruntime_runner(path: str | os.PathLike, threads: int | None = None) -> Runner:
+def onnxruntime_runner(path: str | os.PathLike | bytes, threads: int | None = None) -> Runner:
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
@@ -67,9 +68,11 @@ def onnxruntime_runner(path: str | os.PathLike, threads: int | None = None) -> R
         opts.intra_op_num_threads = threads
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     try:
-        sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        source = path if isinstance(path, bytes) else str(path)
+        sess = ort.InferenceSession(source, opts, providers=["CPUExecutionProvider"])
     except Exception as e:  # onnxruntime raises its own types for garbage or truncated files
-        raise ModelFileError(f"{path}: not a loadable ONNX model ({_first_line(e)})") from None
+        what = "the model in memory" if isinstance(path, bytes) else path
+        raise ModelFileError(f"{what}: not a loadable ONNX model ({_first_line(e)})") from None
     name = sess.get_inputs()[0].name
 
     def run(x: np.ndarray) -> np.ndarray:
@@ -102,9 +105,9 @@ def openvino_precision_supported(precision: str) -> bool:
 
 
 def openvino_runner(
-    path: str | os.PathLike, precision: str = "fp32", threads: int | None = None, streams: int = 1
+    path: str | os.PathLike | bytes, precision: str = "fp32", threads: int | None = None, streams: int = 1
 ) -> Runner:
-    """Compile an OpenVINO IR (or ONNX) file. ``precision`` is the inference precision hint:
+    """Compile an OpenVINO IR (or ONNX) file, or ONNX bytes (a model held in memory only). ``precision`` is the inference precision hint:
     ``fp32`` exact, ``bf16`` where the CPU has it (an error elsewhere, rather than a silent fp32).
 
     ``streams=1``: one image at a time on every core (latency). ``streams`` > 1, or 0 for
@@ -130,9 +133,11 @@ def openvino_runner(
     else:
         cfg["INFERENCE_PRECISION_HINT"] = "f32"
     try:
-        compiled = core.compile_model(core.read_model(str(path)), "CPU", cfg)
+        model = core.read_model(io.BytesIO(path)) if isinstance(path, bytes) else core.read_model(str(path))
+        compiled = core.compile_model(model, "CPU", cfg)
     except Exception as e:  # a garbage .xml, or an .xml whose .bin is missing or truncated
-        raise ModelFileError(f"{path}: not a loadable OpenVINO model ({_first_line(e)})") from None
+        what = "the model in memory" if isinstance(path, bytes) else path
+        raise ModelFileError(f"{what}: not a loadable OpenVINO model ({_first_line(e)})") from None
     n = int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")) if streams != 1 else 1
     requests: queue.SimpleQueue = queue.SimpleQueue()
     for _ in range(n):

@@ -19,9 +19,17 @@ import os
 from pathlib import Path
 
 from ..config import BACKENDS, PRECISIONS, check_choice
-from ..runners import Runner, openvino_precision_supported, runner_for_file, torch_runner
+from ..runners import (
+    Runner,
+    onnxruntime_runner,
+    openvino_precision_supported,
+    openvino_runner,
+    runner_for_file,
+    torch_runner,
+)
 from ..weights import Checkpoint, file_sha256
 from .cache import cached_ir, cached_onnx, healed
+from .convert import onnx_bytes
 
 EXPORTED_SUFFIXES = (".onnx", ".xml")
 GPU_PRECISION = "fp16"  # --device cuda with --precision auto: fp16 autocast, channels_last
@@ -91,8 +99,14 @@ def runner_for_checkpoint(
             )
         _check_device(device)
         return torch_runner(ckpt.model, device, precision, compile), backend, precision
-    if not ckpt.path:
-        raise ValueError("exported backends need a checkpoint file")
+    if not ckpt.path:  # a model in memory only (fine-tuned on the user's images): converted in memory, never cached
+        if backend == "onnxruntime" and precision not in ("fp32", "fp16"):
+            raise ValueError(f"onnxruntime takes fp32 or fp16 here, got {precision}")
+        if backend == "openvino" and precision not in ("fp32", "bf16"):
+            raise ValueError(f"openvino takes fp32 or bf16 here, got {precision}")
+        if backend == "onnxruntime":
+            return onnxruntime_runner(onnx_bytes(ckpt.model, precision)), backend, precision
+        return openvino_runner(onnx_bytes(ckpt.model), precision, streams=streams), backend, precision
     if backend == "onnxruntime":
         if precision not in ("fp32", "fp16"):
             raise ValueError(

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import copy
+import io
 import os
 import warnings
 from pathlib import Path
@@ -35,27 +36,41 @@ def in_channels(model: nn.Module) -> int:
     return next(m for m in model.modules() if isinstance(m, nn.Conv2d)).in_channels
 
 
-def export_onnx(model: nn.Module, path: str | os.PathLike, precision: str = "fp32", opset: int = 17) -> Path:
-    """Write ``model`` as ONNX (atomically)."""
+def _to_onnx(model: nn.Module, f, precision: str, opset: int) -> None:
+    """``torch.onnx.export`` of ``model`` into ``f`` (a path or a binary file object)."""
     if precision not in ("fp32", "fp16"):
         raise ValueError(f"ONNX export takes fp32 or fp16, got {precision!r}")
     m = copy.deepcopy(model).float().eval()
     m = _Half(m) if precision == "fp16" else m
     dyn = {0: "batch", 2: "height", 3: "width"}
     x = torch.zeros(1, in_channels(model), 64, 64)
-    with replacing(path, ".onnx") as tmp, warnings.catch_warnings(), torch.no_grad():
+    with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the tracer's notes on dynamic shapes
         torch.onnx.export(
             m,
             (x,),
-            str(tmp),
+            f,
             opset_version=opset,
             input_names=["input"],
             output_names=["output"],
             dynamic_axes={"input": dyn, "output": dyn},
             dynamo=False,
         )
+
+
+def export_onnx(model: nn.Module, path: str | os.PathLike, precision: str = "fp32", opset: int = 17) -> Path:
+    """Write ``model`` as ONNX (atomically)."""
+    with replacing(path, ".onnx") as tmp:
+        _to_onnx(model, str(tmp), precision, opset)
     return Path(path)
+
+
+def onnx_bytes(model: nn.Module, precision: str = "fp32", opset: int = 17) -> bytes:
+    """``model`` as ONNX in memory: the bytes ``export_onnx`` writes, for a model that has no file
+    (fine-tuned on the user's images) and so is never written to disk or to the model cache."""
+    buf = io.BytesIO()
+    _to_onnx(model, buf, precision, opset)
+    return buf.getvalue()
 
 
 def save_ir(model, path: str | os.PathLike, compress_to_fp16: bool = False) -> Path:
