@@ -135,4 +135,5 @@ def burst(
         row["seconds"] = round(time.perf_counter() - t, 3)
         report["bursts"].append(row)
     report["failed"] = sum(r["error"] is not None for r in report["bursts"])
+    report["failures"] = report["failed"]  # the key n2n denoise's report uses
     return report

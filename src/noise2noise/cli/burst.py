@@ -76,6 +76,6 @@ def run(args: argparse.Namespace) -> int:
                 )
     if args.json_out:
         write_report(args.json_out, dumps(report))
-    if report["failed"] and len(report["bursts"]) == 1:
-        raise ValueError(report["bursts"][0]["error"].splitlines()[0])
-    return 1 if report["failed"] else 0
+    if report["failed"] and len(report["bursts"]) == 1:  # its one line (a set of scenes said each already)
+        print(f"n2n: error: {report['bursts'][0]['error'].splitlines()[0]}", file=sys.stderr)
+    return 1 if report["failed"] else 0  # as n2n denoise: 1 when an input failed, 2 for bad usage
