@@ -131,3 +131,14 @@ def test_public_names_do_not_shadow_modules():
 
     shadowed = [n for n in noise2noise.__all__ if (PKG / f"{n}.py").exists() or (PKG / n / "__init__.py").exists()]
     assert not shadowed, f"`import noise2noise.X` would give the object, not the module: {shadowed}"
+
+
+def test_one_fine_tuning_loop_and_no_temporary_files_on_its_path():
+    """Adam is set up in two places only: the training run and ``fit`` (which ``--adapt`` and bursts use);
+    the fine-tuning path builds its models in memory, so none of its modules makes temporary files."""
+    makers = sorted(
+        module_name(p) for p in PKG.rglob("*.py") if "optim.Adam(" in p.read_text() or "optim.AdamW(" in p.read_text()
+    )
+    assert makers == ["noise2noise.fit", "noise2noise.training"], makers
+    for name in ("adapt", "burst_merge", "burst_job", "job", "fit"):
+        assert "tempfile" not in (PKG / f"{name}.py").read_text(), name

@@ -33,7 +33,6 @@ import copy
 import math
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +40,7 @@ import torch
 
 from .data.folders import load_rgb
 from .data.trainsets import random_crop
+from .fit import fit
 from .images import to_float
 from .noiseprofile import is_white, profile
 from .selfsup import masked_score, ne2ne_loss, pixel_shuffle_down, residual_correlation
@@ -111,7 +111,8 @@ def adapt(
         pick = rng.choice(len(pool), size=batch, replace=len(pool) < batch)
         return _channels(to_float(pool[pick]), ckpt.config.in_channels)
 
-    losses = _fit(model, step_batch, steps, lr, lambda net, y: ne2ne_loss(net, y, g, gamma, pd), progress)
+    loss = lambda net, y: ne2ne_loss(net, y, g, gamma, pd)  # noqa: E731
+    losses = fit(model, step_batch, loss, steps, lr, desc="adapting", hint="try a lower --adapt-lr", progress=progress)
     scores_before, scores_after = (_scores(m, held, pd, seed) for m in (ckpt.model, model.eval()))
     before, after = float(scores_before.mean()), float(scores_after.mean())
     z = significance(scores_before, scores_after)
@@ -138,29 +139,6 @@ def adapt(
         print(_verdict(info, better), file=sys.stderr)
     final = ckpt.model if kept else model
     return Checkpoint(final.eval(), ckpt.config, {**ckpt.meta, "adapted": info}, "")
-
-
-def _fit(model: torch.nn.Module, batches: Callable, steps: int, lr: float, loss_fn: Callable, progress: bool) -> list:
-    """``steps`` Adam steps of ``loss_fn(model, batches())``; the losses. A loss or weight that stops
-    being finite is an error that says so (and at which step), never a broken model."""
-    from tqdm import tqdm
-
-    opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.99), eps=1e-8)
-    losses = []
-    for step in tqdm(range(steps), desc="adapt", unit="step", disable=not progress, dynamic_ncols=True):
-        loss = loss_fn(model, batches())
-        if not torch.isfinite(loss):
-            raise ValueError(
-                f"adapting diverged at step {step + 1} of {steps} (the loss became {float(loss.detach())}): "
-                f"try a lower --adapt-lr (this run: {lr:g})"
-            )
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        losses.append(float(loss.detach()))
-    if not all(torch.isfinite(p).all() for p in model.parameters()):
-        raise ValueError(f"adapting diverged (the weights became NaN): try a lower --adapt-lr (this run: {lr:g})")
-    return losses
 
 
 def _verdict(info: dict, better: bool) -> str:

@@ -35,6 +35,7 @@ import torch
 
 from .align import Alignment, estimate, sharpness, warp
 from .auto import pick
+from .fit import fit
 from .images import Image, ImageError, postprocess, preprocess, to_float
 from .noiseprofile import BLOCK
 from .weights import load_checkpoint
@@ -140,16 +141,13 @@ def finetune(
     """Noise2Noise on the burst: ``o.steps`` Adam steps of ``o.batch`` random crops, ``inputs`` (HxWxC
     float: the mean of the other frames) in, ``target`` (the reference frame, its own integer type)
     out, the loss counted only where ``mask`` (HxW bool) says both show the same scene."""
-    from tqdm import tqdm
-
     rng = np.random.default_rng(o.seed)
     torch.manual_seed(o.seed)
     net = copy.deepcopy(model).float().train()
-    opt = torch.optim.Adam(net.parameters(), lr=o.lr, betas=(0.9, 0.99), eps=1e-8)
     h, w = target.shape[:2]
     crop = min(o.crop, h, w) // 32 * 32
-    losses = []
-    for _ in tqdm(range(o.steps), desc="burst: learn", unit="step", disable=not progress, dynamic_ncols=True):
+
+    def batch() -> tuple[torch.Tensor, ...]:
         xs, ys, ms = [], [], []
         for _ in range(o.batch):
             y0, x0 = int(rng.integers(0, h - crop + 1)), int(rng.integers(0, w - crop + 1))
@@ -157,12 +155,13 @@ def finetune(
             xs.append(inputs[window].transpose(2, 0, 1))
             ys.append(to_float(target[window]).transpose(2, 0, 1))
             ms.append(mask[window][None].astype(np.float32))
-        x, y, m = (torch.from_numpy(np.ascontiguousarray(np.stack(v))) for v in (xs, ys, ms))
-        loss = ((net(x) - y) ** 2 * m).sum() / (m.sum() * 3).clamp_min(1.0)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        losses.append(float(loss.detach()))
+        return tuple(torch.from_numpy(np.ascontiguousarray(np.stack(v))) for v in (xs, ys, ms))
+
+    def masked_l2(net: torch.nn.Module, b: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        x, y, m = b
+        return ((net(x) - y) ** 2 * m).sum() / (m.sum() * 3).clamp_min(1.0)
+
+    losses = fit(net, batch, masked_l2, o.steps, o.lr, desc="burst: learn", hint="try a lower --lr", progress=progress)
     return net.eval(), losses
 
 
