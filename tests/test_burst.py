@@ -208,3 +208,13 @@ def test_the_fine_tuned_model_is_built_in_memory_no_file_no_cache_entry(tmp_path
     assert out.report["steps"] == 2 and out.report["method"].startswith("fine-tuned")
     assert [p.name for p in scratch.iterdir() if p.name.startswith("n2n")] == []  # (torch keeps its own folder there)
     assert not cache.exists() or list(cache.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "bad", [{"steps": -1}, {"lr": float("nan")}, {"lr": 0}, {"reference": -2}, {"batch": 0}, {"crop": 8}]
+)
+def test_burst_options_are_checked_when_made(bad):
+    with pytest.raises(ValueError, match="must"):
+        BurstOptions(**bad)
+    with pytest.raises(TypeError):
+        BurstOptions(None, 10)  # keywords only: a reordered field cannot silently take another's value

@@ -45,9 +45,9 @@ BLUR = 2.0  # sigma of the blur that compares two frames: it averages the noise 
 BLUR_GAIN = float((cv2.getGaussianKernel(int(6 * BLUR) | 1, BLUR) ** 2).sum())
 
 
-@dataclass
+@dataclass(kw_only=True)
 class BurstOptions:
-    """How a burst is merged (the options of ``n2n burst``)."""
+    """How a burst is merged (the options of ``n2n burst``); checked when made."""
 
     reference: int | None = None  # index of the reference frame; None = the sharpest
     steps: int = 200  # fine-tuning steps on pairs of frames (0 = merge with the model as it is)
@@ -59,6 +59,20 @@ class BurstOptions:
     weights: str | None = None  # or a checkpoint
     backend: str = "auto"
     precision: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.reference is not None and (not isinstance(self.reference, int) or self.reference < 0):
+            raise ValueError(f"--reference must be a frame number >= 0, got {self.reference!r}")
+        if not isinstance(self.steps, int) or self.steps < 0:
+            raise ValueError(f"--steps must be a whole number >= 0, got {self.steps!r}")
+        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"--lr must be a finite number > 0, got {self.lr!r}")
+        if not isinstance(self.crop, int) or self.crop < 32:
+            raise ValueError(f"the fine-tuning crop must be at least 32 pixels, got {self.crop!r}")
+        if not isinstance(self.batch, int) or self.batch < 1:
+            raise ValueError(f"the fine-tuning batch must be at least 1, got {self.batch!r}")
+        if self.model is not None and self.weights is not None:
+            raise ValueError("give a weights file or a shipped model name, not both")
 
 
 @dataclass

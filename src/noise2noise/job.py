@@ -23,7 +23,7 @@ from .inference import DEFAULT_OVERLAP
 from .weights import load_checkpoint, save_weights
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(kw_only=True)
 class DenoiseOptions:
     """How each image is denoised: the options of ``Denoiser.from_weights``."""
 
@@ -55,7 +55,7 @@ class DenoiseOptions:
         return Denoiser.from_weights(**self.kwargs(streams))
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(kw_only=True)
 class AdaptOptions:
     """Fine-tuning on the inputs before denoising them (``adapt.py``); ``steps=0``: off."""
 

@@ -144,21 +144,28 @@ def run(args: argparse.Namespace) -> int:
     if args.json_out not in (None, "-"):
         check_writable(args.json_out)
     options = DenoiseOptions(
-        args.weights,
-        args.model,
-        args.arch,
-        args.device,
-        args.backend,
-        args.precision,
-        args.compile,
-        args.tile,
-        args.overlap,
-        args.streams,
-        args.resize,
-        args.strength,
-        args.ensemble,
+        weights=args.weights,
+        model=args.model,
+        arch=args.arch,
+        device=args.device,
+        backend=args.backend,
+        precision=args.precision,
+        compile=args.compile,
+        tile=args.tile,
+        overlap=args.overlap,
+        streams=args.streams,
+        resize=args.resize,
+        strength=args.strength,
+        ensemble=args.ensemble,
     )
-    adapting = AdaptOptions(args.adapt, args.adapt_lr, args.adapt_pd, args.seed, args.adapt_force, args.save_adapted)
+    adapting = AdaptOptions(
+        steps=args.adapt,
+        lr=args.adapt_lr,
+        pd=args.adapt_pd,
+        seed=args.seed,
+        force=args.adapt_force,
+        save=args.save_adapted,
+    )
     rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
     report = denoise(
         args.inputs,
