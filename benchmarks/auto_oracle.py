@@ -85,25 +85,32 @@ def table(a: argparse.Namespace) -> None:
         for line in open(path):
             r = json.loads(line)
             groups[(r["set"], r["noise"], r["protocol"])].append(r)
-    g, p = CANDIDATES
+    names = " / ".join(CANDIDATES)
     print(
-        f"| set | noise | protocol | images | auto chose {g} / {p} | auto | {g} | {p} | oracle | loss vs oracle "
-        "| worst wrong choice | worse than noisy |"
+        f"| set | noise | protocol | images | auto chose {names} | auto | "
+        + " | ".join(CANDIDATES)
+        + " | oracle | loss vs oracle | worst wrong choice | worse than noisy |"
     )
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---|---:|---:|---:|" + "---:|" * len(CANDIDATES) + "---:|---:|---:|---:|")
     for (s, noise, proto), rows in groups.items():
-        picks = f"{sum(r['model'] == g for r in rows)} / {sum(r['model'] == p for r in rows)}"
+        picks = " / ".join(str(sum(r["model"] == m for r in rows)) for m in CANDIDATES)
         if "psnr" not in rows[0]:
-            print(f"| {s} | {noise} | {proto} | {len(rows)} | {picks} | - | - | - | - | - | - | - |")
+            print(
+                f"| {s} | {noise} | {proto} | {len(rows)} | {picks} | - | "
+                + "- | " * len(CANDIDATES)
+                + "- | - | - | - |"
+            )
             continue
-        auto = np.array([r["psnr"][r["model"]] for r in rows])
-        each = {m: np.array([r["psnr"][m] for r in rows]) for m in CANDIDATES}
-        best = np.maximum(each[g], each[p])
+        have = [m for m in CANDIDATES if all(m in r["psnr"] for r in rows)]
+        auto = np.array([r["psnr"].get(r["model"], np.nan) for r in rows])
+        each = {m: np.array([r["psnr"][m] for r in rows]) for m in have}
+        best = np.max(np.stack([each[m] for m in have]), axis=0)
         loss = best - auto
         worse = int(sum(a_ < r["noisy_psnr"] for a_, r in zip(auto, rows)))
+        cells = " | ".join(f"{each[m].mean():.3f}" if m in each else "-" for m in CANDIDATES)
         print(
-            f"| {s} | {noise} | {proto} | {len(rows)} | {picks} | {auto.mean():.3f} | {each[g].mean():.3f} "
-            f"| {each[p].mean():.3f} | {best.mean():.3f} | {loss.mean():.3f} | {loss.max():.3f} | {worse} |"
+            f"| {s} | {noise} | {proto} | {len(rows)} | {picks} | {auto.mean():.3f} | {cells} "
+            f"| {best.mean():.3f} | {loss.mean():.3f} | {loss.max():.3f} | {worse} |"
         )
 
 

@@ -2,6 +2,7 @@
 photos (``--noise phone:G``, ``phone.py``) of the test sets, at several strengths, and on PolyU.
 
     python benchmarks/phone_eval.py run --out docs/results/phone-eval.jsonl          # all sets and strengths
+    python benchmarks/phone_eval.py run --methods baselines --out ...   # or models: the same rows in two runs
     python benchmarks/phone_eval.py run --sets Kodak24 --gains 32 --limit 4 --out /tmp/p.jsonl   # a quick look
     python benchmarks/phone_eval.py table docs/results/phone-eval.jsonl              # the Markdown tables
 
@@ -32,12 +33,13 @@ BASELINES = ("noisy", "wavelet", "wavelet-visu", "nlm")
 
 
 def run(a: argparse.Namespace) -> None:
-    models = [AUTO, *CANDIDATES]
+    models = [AUTO, *CANDIDATES] if a.methods in ("all", "models") else []
+    baselines = list(BASELINES) if a.methods in ("all", "baselines") else []
     for set_name in a.sets:
         path = str(Path(a.data) / SETS[set_name])
         noises = [None] if set_name == "PolyU" else [f"phone:{g:g}" for g in a.gains]
         for noise in noises:
-            specs = build_methods(list(BASELINES), noise, lambda: None, "")
+            specs = build_methods(baselines, noise, lambda: None, "")
             for m in models:
                 specs += build_methods(["model"], noise, lambda m=m: Denoiser.from_weights(model=m, tile=0), m)
             results, _ = evaluate(path, specs, noise=noise, protocol="uint8", limit=a.limit, progress=not a.quiet)
@@ -87,6 +89,12 @@ def main() -> None:
     r.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
     r.add_argument("--gains", nargs="+", type=float, default=list(GAINS))
     r.add_argument("--limit", type=int)
+    r.add_argument(
+        "--methods",
+        default="all",
+        choices=("all", "baselines", "models"),
+        help="the baselines need no model: run them apart",
+    )
     r.add_argument("--out", required=True)
     r.add_argument("--quiet", action="store_true")
     t = sub.add_parser("table")

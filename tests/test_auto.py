@@ -16,7 +16,7 @@ from noise2noise.cli import main
 from noise2noise.config import NoiseConfig
 from noise2noise.images import to_uint8
 from noise2noise.noise import add_noise
-from noise2noise.noiseprofile import GAUSSIAN, PHOTO, profile
+from noise2noise.noiseprofile import GAUSSIAN, HEAVY_SIGMA, PHONE, PHOTO, profile
 from noise2noise.serve.app import create_app
 from noise2noise.serve.models import ModelPool
 
@@ -53,9 +53,25 @@ def test_camera_noise_reads_correlated(gain):
 
 
 def test_noise_spread_over_channels_is_not_white():
-    """The same noise in every channel (a grey sensor's, or luminance noise after chroma denoising)."""
-    n = np.random.default_rng(0).normal(0, 20 / 255, scene().shape[:2]).astype(np.float32)
-    assert pick(chw(scene() + n[..., None])).model == PHOTO
+    """The same noise in every channel (a grey sensor's, or luminance noise after chroma denoising):
+    weak, a photograph's; strong, a phone's in low light (its chroma smoothed away)."""
+    n = np.random.default_rng(0).normal(0, 1 / 255, scene().shape[:2]).astype(np.float32)
+    assert pick(chw(scene() + 4 * n[..., None])).model == PHOTO
+    assert pick(chw(scene() + 20 * n[..., None])).model == PHONE
+
+
+@pytest.mark.parametrize("gain", [60, 150])
+def test_strong_phone_noise_goes_to_the_phone_model_and_strong_raw_camera_noise_does_not(gain):
+    from noise2noise import phone
+
+    rng = np.random.default_rng(gain)
+    p = phone.PhoneParams.sample(rng, gain, gain)
+    p = phone.PhoneParams(**{**p.__dict__, "demosaic": "mhc", "binning": 2, "luma_nr": 0.2, "sharpen": 1.0})
+    noisy = phone.apply(scene(), p, rng)
+    c = pick(chw(noisy))
+    assert c.noise.sigma >= HEAVY_SIGMA and c.model == PHONE and "a phone leaves" in c.reason
+    raw, _ = add_noise(scene(), NoiseConfig.parse(f"camera:{gain}"), np.random.default_rng(gain))
+    assert pick(chw(raw)).model == PHOTO  # demosaiced and left alone: a camera's raw noise, however strong
 
 
 def test_a_clean_image_and_a_tiny_one_go_to_the_photo_model():

@@ -2,8 +2,8 @@
 
 ``noiseprofile.profile`` measures the noise of the decoded image (how white it is between
 neighbouring pixels, between colour channels and across brightness); ``noiseprofile.choose`` names
-the model: ``n2n-gaussian`` for white noise of one level, ``n2n-photo`` for everything else (a
-camera's noise, or next to no noise). The chosen model then runs by its usual path (its int8 file
+the model: ``n2n-gaussian`` for white noise of one level, ``n2n-phone`` for strong camera-like noise
+(a phone in low light), ``n2n-photo`` for everything else (a camera's noise, or next to no noise). The chosen model then runs by its usual path (its int8 file
 on OpenVINO, tiling, ensemble), built once on first use with the options every model shares. The
 choice depends on the pixels alone, so the same image always gets the same model.
 """
@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 
 from .images import Image, preprocess, split_array
-from .noiseprofile import GAUSSIAN, PHOTO, NoiseProfile, choose, profile
+from .noiseprofile import GAUSSIAN, PHONE, PHOTO, NoiseProfile, choose, profile
 
 AUTO = "auto"
-CANDIDATES = (GAUSSIAN, PHOTO)
+CANDIDATES = (GAUSSIAN, PHOTO, PHONE)
 
 
 @dataclass(frozen=True)

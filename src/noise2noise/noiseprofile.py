@@ -23,6 +23,8 @@ signal), leaving out blocks that touch the clipping limits. ``brightness``
 compares the noise level of the darker and brighter halves of those blocks.
 
 The choice (``choose``): the Gaussian model only when the noise is white in all three respects,
+the phone model for noise that is not white, strong and only mildly correlated between neighbours
+(``HEAVY_SIGMA``, ``PHONE_SPATIAL``: a phone's processed low-light photo),
 within what the estimate's own scatter and the signal that leaks into flat blocks allow
 (``WHITE_*``); anything else (a camera's noise, a clean or nearly clean photo whose flattest blocks
 still hold texture) is treated as a photograph. The margins are physical, not fitted to a test
@@ -53,7 +55,17 @@ WHITE_CHANNELS = 0.12
 WHITE_BRIGHTNESS = 1.35
 # Below half a grey level of an 8-bit file (8-bit rounding alone gives 0.29) there is no noise to speak of
 NO_NOISE = 0.5 / 255
-GAUSSIAN, PHOTO = "n2n-gaussian", "n2n-photo"
+GAUSSIAN, PHOTO, PHONE = "n2n-gaussian", "n2n-photo", "n2n-phone"
+# The phone model (trained on a phone's low-light noise, ``phone.py``) takes camera-like noise that is
+# strong (the flat blocks' stride-2 sigma at least HEAVY_SIGMA) and no more correlated between
+# neighbours than a phone's processing leaves it (spatial at least PHONE_SPATIAL): a raw mosaic
+# demosaiced bilinearly and left alone (``camera.py``, JPEGs of DSLRs such as PolyU's) reads 0.3-0.47,
+# while gradient-corrected demosaicing, sharpening and binning leave a phone's noise whiter (0.5-1.0;
+# real phone photos measured near-white between neighbours, residual correlation 0.07-0.17). Weaker
+# or more correlated camera noise goes to the photo model. The two thresholds sit where the models'
+# PSNRs cross (``benchmarks/auto_oracle.py``, docs/models.md#auto).
+HEAVY_SIGMA = 8.0 / 255
+PHONE_SPATIAL = 0.5
 
 # Immerkaer (1996): [[1, -2, 1], [-2, 4, -2], [1, -2, 1]], whose output has variance 36 sigma^2 on white noise
 _K = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
@@ -181,6 +193,8 @@ def choose(p: NoiseProfile) -> tuple[str, str]:
     )
     if is_white(p):
         return GAUSSIAN, f"white noise ({figures})"
+    if p.sigma >= HEAVY_SIGMA and p.spatial >= PHONE_SPATIAL:
+        return PHONE, f"strong noise, not white, of the kind a phone leaves in low light ({figures})"
     why = [
         what
         for what, fails in (

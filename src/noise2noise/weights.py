@@ -49,6 +49,7 @@ REGISTRY: dict[str, str] = {
     "n2c-gaussian": "unet-gaussian-n2c.safetensors",
     "n2n-photo": "unet-photo-n2n.safetensors",
     "n2c-photo": "unet-photo-n2c.safetensors",
+    "n2n-phone": "unet-phone-n2n.safetensors",
 }
 # what each is for (`n2n info --models`, `--help`); n2c-* are the clean-target twins, for comparison
 PURPOSE: dict[str, str] = {
@@ -56,6 +57,7 @@ PURPOSE: dict[str, str] = {
     "n2c-gaussian": "the same, trained with clean targets (the Noise2Noise baseline)",
     "n2n-photo": "real photographs: camera noise (shot + read, demosaiced, JPEG) and Gaussian; noisy targets",
     "n2c-photo": "the same, trained with clean targets (the Noise2Noise baseline)",
+    "n2n-phone": "phone photos in low light: phone noise (phone.py) with camera and Gaussian noise; noisy targets",
 }
 DEFAULT_MODEL = "n2n-gaussian"
 

@@ -15,7 +15,7 @@ from ..config import ARCHS, BACKENDS, PRECISIONS, check_device
 from ..denoiser import Denoiser
 from ..ensemble import CHOICES
 from ..inference import DEFAULT_OVERLAP
-from ..noiseprofile import GAUSSIAN, PHOTO
+from ..noiseprofile import GAUSSIAN, PHONE, PHOTO
 
 _TYPES = {"int": int, "float": float, "str": str}
 
@@ -88,7 +88,7 @@ def add_model_args(p: argparse.ArgumentParser, runtime: bool = True) -> None:
     g.add_argument(
         "--model",
         help=f"a shipped model; default: {AUTO}, which picks per image from its noise ({GAUSSIAN} for white "
-        f"noise, {PHOTO} for a camera's); `n2n info --models` lists them",
+        f"noise, {PHONE} for a phone's in low light, {PHOTO} for other cameras'); `n2n info --models` lists them",
     )
     if runtime:
         add_runtime_args(g)
