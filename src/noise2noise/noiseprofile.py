@@ -57,15 +57,16 @@ WHITE_BRIGHTNESS = 1.35
 NO_NOISE = 0.5 / 255
 GAUSSIAN, PHOTO, PHONE = "n2n-gaussian", "n2n-photo", "n2n-phone"
 # The phone model (trained on a phone's low-light noise, ``phone.py``) takes camera-like noise that is
-# strong (the flat blocks' stride-2 sigma at least HEAVY_SIGMA) and no more correlated between
+# not weak (the flat blocks' stride-2 sigma at least HEAVY_SIGMA) and no more correlated between
 # neighbours than a phone's processing leaves it (spatial at least PHONE_SPATIAL): a raw mosaic
-# demosaiced bilinearly and left alone (``camera.py``, JPEGs of DSLRs such as PolyU's) reads 0.3-0.47,
-# while gradient-corrected demosaicing, sharpening and binning leave a phone's noise whiter (0.5-1.0;
-# real phone photos measured near-white between neighbours, residual correlation 0.07-0.17). Weaker
-# or more correlated camera noise goes to the photo model. The two thresholds sit where the models'
-# PSNRs cross (``benchmarks/auto_oracle.py``, docs/models.md#auto).
-HEAVY_SIGMA = 8.0 / 255
-PHONE_SPATIAL = 0.5
+# demosaiced bilinearly and left alone (``camera.py``) reads 0.30-0.44, while gradient-corrected
+# demosaicing, sharpening and binning leave a phone's noise whiter (real phone photos measured
+# near-white between neighbours, residual correlation 0.07-0.17). Weaker or more correlated noise
+# goes to the photo model: PolyU's DSLR JPEGs read sigma 0.1-2.0/255. Both thresholds from 72 noisy
+# versions of 12 training photographs (CBSD432; camera gains 8/32/120, phone gains 8/32/100), where
+# the two models' PSNRs cross (``benchmarks/auto_oracle.py``; docs/lab/phone.md).
+HEAVY_SIGMA = 5.0 / 255
+PHONE_SPATIAL = 0.45
 
 # Immerkaer (1996): [[1, -2, 1], [-2, 4, -2], [1, -2, 1]], whose output has variance 36 sigma^2 on white noise
 _K = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
