@@ -19,7 +19,7 @@ from noise2noise.montage import montage
 ap = argparse.ArgumentParser()
 ap.add_argument("--data", default="../shared/data/real/RNI15")
 ap.add_argument("--images", nargs="+", default=["Dog.png", "Frog.png"])
-ap.add_argument("--models", nargs="+", default=["n2n-gaussian", "n2n-photo"])
+ap.add_argument("--models", nargs="+", default=["n2n-gaussian", "n2n-photo", "n2n-phone"])
 ap.add_argument("--out", default="docs/figures")
 a = ap.parse_args()
 
