@@ -22,6 +22,7 @@ TOPICS = {
     "gpu": "GPU training runs and GPU inference",
     "int8": "int8 export",
     "models": "figures of the shipped models",
+    "phone": "phone photos in low light: every shipped model against the classical baselines",
     "selfsup": "single noisy images (Neighbor2Neighbor) against Noise2Noise",
     "speed": "speed: n2n bench and throughput",
     "targets": "noisy vs clean targets",

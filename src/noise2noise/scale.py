@@ -160,9 +160,9 @@ def ray_denoise(
     env = {"OMP_NUM_THREADS": str(max(1, int(cpus_per_actor)))}  # torch and the runtimes: one share each
     with _without_ray_core_lines():
         _hush_ray()
+        address = address or os.environ.get("RAY_ADDRESS") or None
+        check_address(address)  # a cluster named that does not answer is an error, whatever else runs here
         if not ray.is_initialized():
-            address = address or os.environ.get("RAY_ADDRESS") or None
-            check_address(address)
             ray.init(
                 address=address,
                 include_dashboard=False,
