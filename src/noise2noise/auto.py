@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .images import Image, preprocess, split_array
+from .images import Image, join_array, preprocess, split_array
 from .noiseprofile import GAUSSIAN, PHONE, PHOTO, NoiseProfile, choose, profile
 
 AUTO = "auto"
@@ -111,10 +111,10 @@ class AutoDenoiser:
     def denoise(self, pixels: np.ndarray, progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, Choice]:
         """An OpenCV array denoised (same shape and dtype, checked as a fixed model checks it), and
         the choice made for it."""
-        colour, restore = split_array(pixels, self.resize)
+        colour, alpha, one_channel = split_array(pixels)
         x = preprocess(colour, self.resize)
         den, c = self.choose(x)
-        return restore(den.denoise_array(x, colour.dtype.type, progress)), c
+        return join_array(den.denoise_array(x, colour.dtype.type, progress), den.resized_alpha(alpha), one_channel), c
 
     def __call__(self, pixels: np.ndarray, progress: Callable[[int], None] | None = None) -> np.ndarray:
         return self.denoise(pixels, progress)[0]

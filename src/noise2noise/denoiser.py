@@ -21,7 +21,7 @@ from torch import nn
 from .auto import AUTO, AutoDenoiser, Choice
 from .deploy.choose import EXPORTED_SUFFIXES, runner_for_checkpoint, runner_for_exported
 from .ensemble import check_views, self_ensemble, view_shapes
-from .images import MAX_PIXELS, Image, check_array, postprocess, preprocess, split_array
+from .images import MAX_PIXELS, Image, check_array, join_array, postprocess, preprocess, split_array
 from .inference import AUTO_TILE_PIXELS, DEFAULT_OVERLAP, DEFAULT_TILE, MULTIPLE, run_padded, run_tiled, tile_grid
 from .runners import Runner
 from .weights import Checkpoint, load_checkpoint
@@ -95,9 +95,9 @@ class Denoiser:
 
         With neither ``path`` nor ``model`` (or ``model="auto"``) the result is an ``AutoDenoiser``:
         the same calls, with the shipped model chosen per image from its noise (``auto.py``)."""
+        opts = dict(device=device, tile=tile, overlap=overlap, backend=backend, precision=precision)
+        opts.update(resize=resize, compile=compile, streams=streams)
         if path is None and model in (None, AUTO) and arch is None:
-            opts = dict(device=device, tile=tile, overlap=overlap, backend=backend, precision=precision)
-            opts.update(resize=resize, compile=compile, streams=streams)
             return AutoDenoiser(
                 lambda name: cls.from_weights(model=name, strength=strength, ensemble=ensemble, **opts),
                 strength,
@@ -112,20 +112,7 @@ class Denoiser:
                 runner, 3, tile, overlap, meta, resize, strength=strength, streams=_streams(runner), ensemble=ensemble
             )
         ckpt = load_checkpoint(path, model, arch)
-        return cls.from_checkpoint(
-            ckpt,
-            name=model,
-            device=device,
-            tile=tile,
-            overlap=overlap,
-            backend=backend,
-            precision=precision,
-            resize=resize,
-            strength=strength,
-            compile=compile,
-            streams=streams,
-            ensemble=ensemble,
-        )
+        return cls.from_checkpoint(ckpt, name=model, strength=strength, ensemble=ensemble, **opts)
 
     @classmethod
     def from_checkpoint(
@@ -197,9 +184,9 @@ class Denoiser:
     def __call__(self, pixels: np.ndarray, progress: Callable[[int], None] | None = None) -> np.ndarray:
         """Denoise an OpenCV array (HxW, HxWx1, HxWx3 BGR or HxWx4 BGRA; uint8/uint16); returns the
         same shape and dtype (alpha passed through)."""
-        colour, restore = split_array(pixels, self.resize)
-        x = preprocess(colour, self.resize)
-        return restore(self.denoise_array(x, colour.dtype.type, progress))
+        colour, alpha, one_channel = split_array(pixels)
+        out = self.denoise_array(preprocess(colour, self.resize), colour.dtype.type, progress)
+        return join_array(out, self.resized_alpha(alpha), one_channel)
 
     def choose(self, x: np.ndarray) -> tuple[Denoiser, Choice | None]:
         """The ``Denoiser`` that runs ``x`` and the automatic choice behind it: this one and None,

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import struct
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -328,19 +327,22 @@ def check_array(pixels: object) -> np.ndarray:
     return pixels
 
 
-def split_array(
-    pixels: object, size: tuple[int, int] | None = None
-) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
-    """``check_array``, then what the network sees (HxW grey or HxWx3 BGR) and the function that gives
-    its output the input's shape back: HxWx1 stays one channel, BGRA keeps its alpha (resized with
-    ``size``, nearest-neighbour, like the picture)."""
+def split_array(pixels: object) -> tuple[np.ndarray, np.ndarray | None, bool]:
+    """``check_array``, then what the network sees (HxW grey or HxWx3 BGR), the alpha channel (or
+    None) and whether the array came as HxWx1; ``join_array`` puts the output back in that shape."""
     px = check_array(pixels)
-    if px.ndim == 3 and px.shape[2] == 1:
-        return px[..., 0], lambda out: out[..., None]
     if px.ndim == 3 and px.shape[2] == 4:
-        alpha = px[..., 3] if size is None else cv2.resize(px[..., 3], size, interpolation=cv2.INTER_NEAREST)
-        return np.ascontiguousarray(px[..., :3]), lambda out: np.dstack([out, alpha])
-    return px, lambda out: out
+        return np.ascontiguousarray(px[..., :3]), px[..., 3], False
+    if px.ndim == 3 and px.shape[2] == 1:
+        return px[..., 0], None, True
+    return px, None, False
+
+
+def join_array(out: np.ndarray, alpha: np.ndarray | None, one_channel: bool) -> np.ndarray:
+    """The denoised picture in the input's shape: alpha appended, or the single channel's axis back."""
+    if alpha is not None:
+        return np.dstack([out, alpha])
+    return out[..., None] if one_channel else out
 
 
 def preprocess(pixels: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:

@@ -113,12 +113,16 @@ def phone_params(cfg: NoiseConfig, rng: np.random.Generator) -> phone.PhoneParam
     return phone.PhoneParams.sample(rng, max(cfg.low, 0.1), max(cfg.high, 0.1))
 
 
+# noises made by a camera pipeline: (parameters for a spec, apply). A Noise2Noise pair shares the parameters
+# (one camera, one exposure) and draws the noise twice; ``apply(..., compress=False)`` skips the JPEG.
+PIPELINES = {"camera": (camera_params, camera.apply), "phone": (phone_params, phone.apply)}
+
+
 def add_noise(x: np.ndarray, cfg: NoiseConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
     """Corrupt ``x`` (float32 [0, 1], HWC or HW) with ``cfg``; return ``(noisy, valid_mask_or_None)``."""
-    if cfg.kind == "camera":
-        return camera.apply(x, camera_params(cfg, rng), rng), None
-    if cfg.kind == "phone":
-        return phone.apply(x, phone_params(cfg, rng), rng), None
+    if cfg.kind in PIPELINES:
+        params, apply = PIPELINES[cfg.kind]
+        return apply(x, params(cfg, rng), rng), None
     if cfg.kind == "none":
         return np.array(x, np.float32), None
     p = cfg.sample_param(rng)

@@ -137,8 +137,8 @@ def profile(x: np.ndarray) -> NoiseProfile:
     step = max(1, int(np.ceil(np.sqrt(nb_h * nb_w / MAX_BLOCKS))))
     grid_rows, grid_cols = np.arange(0, nb_h, step), np.arange(0, nb_w, step)
     patches = _patches(x, grid_rows, grid_cols).astype(np.float32, copy=False)  # N x C x S x S
-    rows = np.repeat(grid_rows, len(grid_cols))
-    inner = patches[:, :, MARGIN:-MARGIN, MARGIN:-MARGIN].reshape(len(rows), c, BLOCK * BLOCK)
+    n = len(patches)
+    inner = patches[:, :, MARGIN:-MARGIN, MARGIN:-MARGIN].reshape(n, c, BLOCK * BLOCK)
     # blocks touching the clipping limits carry truncated noise
     clipped = ((inner <= 0.0) | (inner >= 1.0)).any(axis=1).mean(axis=1)
     usable = clipped < 0.01

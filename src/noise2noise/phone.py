@@ -119,7 +119,7 @@ def demosaic(mosaic: np.ndarray, method: str) -> np.ndarray:
     if method == "bilinear":
         for c, (ys, xs) in enumerate([((0,), (0,)), ((0, 1), (1, 0)), ((1,), (1,))]):
             plane = np.zeros_like(m)
-            for y, x in zip(ys, xs) if c == 1 else [(ys[0], xs[0])]:
+            for y, x in zip(ys, xs):
                 plane[y::2, x::2] = m[y::2, x::2]
             out[..., c] = cv2.filter2D(
                 plane, -1, _BILINEAR_G if c == 1 else _BILINEAR_RB, borderType=cv2.BORDER_REFLECT

@@ -15,10 +15,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .. import camera, phone
 from ..config import TARGETS, NoiseConfig, check_choice, draw_noise
 from ..images import ImageError, quantize, to_float
-from ..noise import add_noise, camera_params, phone_params
+from ..noise import PIPELINES, add_noise
 from .folders import load_rgb, pair_paths, scene_paths
 
 
@@ -97,12 +96,10 @@ class SyntheticPairs(Dataset):
         (clean,) = random_crop([img], self.crop, rng)
         clean = to_float(clean)
         noise = draw_noise(self.mix, rng)
-        if noise.kind == "camera":  # one camera for both: the same scene, shot twice
-            params = camera_params(noise, rng)
-            inp, mask = camera.apply(clean, params, rng), None
-        elif noise.kind == "phone":  # one phone, one exposure for both
-            params = phone_params(noise, rng)
-            inp, mask = phone.apply(clean, params, rng), None
+        if noise.kind in PIPELINES:  # one camera for both: the same scene, shot twice
+            make, apply = PIPELINES[noise.kind]
+            params = make(noise, rng)
+            inp, mask = apply(clean, params, rng), None
         else:
             inp, _ = add_noise(clean, noise, rng)
         if self.input_quantize and rng.random() < self.input_quantize:
@@ -111,10 +108,8 @@ class SyntheticPairs(Dataset):
             tgt, mask = clean, None
         elif self.target == "self":  # Neighbor2Neighbor makes its targets from the input
             tgt, mask = inp, None
-        elif noise.kind == "camera":  # the target is never JPEG-compressed: its noise stays near zero-mean
-            tgt = camera.apply(clean, params, rng, compress=False)
-        elif noise.kind == "phone":
-            tgt = phone.apply(clean, params, rng, compress=False)
+        elif noise.kind in PIPELINES:  # the target is never JPEG-compressed: its noise stays near zero-mean
+            tgt = apply(clean, params, rng, compress=False)
         else:
             tgt, mask = add_noise(clean, noise, rng)
         m = np.ones(clean.shape[:2] + (1,), np.float32) if mask is None else mask
