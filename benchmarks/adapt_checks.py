@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from noise2noise.data.folders import load_rgb
 from noise2noise.images import to_float
-from noise2noise.selfsup import masked_score, pixel_shuffle_down
+from noise2noise.training.selfsup import masked_score, pixel_shuffle_down
 from noise2noise.weights import load_weights, resolve
 
 

@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from noise2noise.data.evalsets import open_evalset
-from noise2noise.evaluation import noisy_inputs
+from noise2noise.evaluation.core import noisy_inputs
 from noise2noise.images import Image, to_uint8, write_image
-from noise2noise.noise import NoiseConfig
+from noise2noise.noise.synthetic import NoiseConfig
 from noise2noise.weights import load_weights
 
 ap = argparse.ArgumentParser()

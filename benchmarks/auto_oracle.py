@@ -27,9 +27,9 @@ from noise2noise.auto import CANDIDATES, pick
 from noise2noise.config import NoiseConfig
 from noise2noise.data.evalsets import open_evalset
 from noise2noise.denoiser import Denoiser
-from noise2noise.evaluation import noisy_inputs
+from noise2noise.evaluation.core import noisy_inputs
+from noise2noise.evaluation.metrics import psnr
 from noise2noise.images import read_image, to_float, to_rgb, to_uint8
-from noise2noise.metrics import psnr
 
 
 def run(a: argparse.Namespace) -> None:

@@ -10,7 +10,7 @@
 as `OUT/NAME/clean.png`, so that `n2n burst` runs on them as a folder of scenes (`--reference 0`
 to compare with `clean.png`).
 
-Each clean image becomes a burst (`noise2noise.data.bursts.make_burst`: shifts up to 16 px,
+Each clean image becomes a burst (`synthetic_bursts.make_burst`: shifts up to 16 px,
 rotations up to 1 degree, one camera's noise at `--gain`, seeded by the image's index;
 `--moving-object` pastes an object at another place in each frame). The methods, scored by PSNR
 against the reference frame's clean image (frame 0; the cropped border of the motion is included):
@@ -31,16 +31,16 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from synthetic_bursts import make_burst
 
-from noise2noise.align import estimate, warp
 from noise2noise.auto import pick
-from noise2noise.burst_merge import BurstOptions, merge_burst
-from noise2noise.data.bursts import make_burst
+from noise2noise.bursts.align import estimate, warp
+from noise2noise.bursts.merge import BurstOptions, merge_burst
 from noise2noise.data.folders import list_images
 from noise2noise.denoiser import Denoiser
 from noise2noise.deploy.bench import cpu_name
+from noise2noise.evaluation.metrics import psnr
 from noise2noise.images import Image, to_uint8
-from noise2noise.metrics import psnr
 
 
 def bgr8(x: np.ndarray) -> np.ndarray:

@@ -3,7 +3,7 @@
     python benchmarks/burst_speed.py --size 4000x3000 --frames 4 --out docs/results/burst-speed.jsonl
 
 A Kodak24 image is enlarged (Lanczos) to `--size`, made into a synthetic handheld burst
-(`noise2noise.data.bursts.make_burst`, `camera:8`), written as 8-bit PNG frames to a temporary
+(`synthetic_bursts.make_burst`, `camera:8`), written as 8-bit PNG frames to a temporary
 folder, and merged by `noise2noise.burst` (what `n2n burst FRAMES -o OUT` runs), timed from the
 files to the written image. One JSON line, the CPU named."""
 
@@ -17,10 +17,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from synthetic_bursts import make_burst
 
 from noise2noise import burst
-from noise2noise.burst_merge import BurstOptions
-from noise2noise.data.bursts import make_burst
+from noise2noise.bursts.merge import BurstOptions
 from noise2noise.deploy.bench import cpu_name
 from noise2noise.images import to_uint8
 

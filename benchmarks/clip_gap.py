@@ -16,7 +16,7 @@ import numpy as np
 from noise2noise.config import NoiseConfig
 from noise2noise.data.evalsets import open_evalset
 from noise2noise.denoiser import Denoiser
-from noise2noise.evaluation import noisy_inputs
+from noise2noise.evaluation.core import noisy_inputs
 from noise2noise.images import to_uint8 as to_u8
 
 ap = argparse.ArgumentParser()

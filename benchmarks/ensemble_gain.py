@@ -18,7 +18,7 @@ from pathlib import Path
 
 from noise2noise.denoiser import Denoiser
 from noise2noise.deploy.bench import cpu_name
-from noise2noise.evaluation import MethodSpec, evaluate, model_method
+from noise2noise.evaluation.core import MethodSpec, evaluate, model_method
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--models", nargs="+", default=["n2n-gaussian"])

@@ -23,9 +23,9 @@ import torch
 from noise2noise.config import NoiseConfig
 from noise2noise.data.folders import find_images, load_rgb
 from noise2noise.denoiser import Denoiser
+from noise2noise.evaluation.metrics import psnr
 from noise2noise.images import to_float
-from noise2noise.metrics import psnr
-from noise2noise.noise import add_noise
+from noise2noise.noise.synthetic import add_noise
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--images", required=True)

@@ -19,9 +19,9 @@ import cv2
 import numpy as np
 
 from noise2noise.denoiser import Denoiser
+from noise2noise.evaluation.metrics import psnr
 from noise2noise.images import postprocess, preprocess
 from noise2noise.inference import run_padded
-from noise2noise.metrics import psnr
 from noise2noise.runners import openvino_runner
 
 

@@ -18,8 +18,8 @@ import torch
 from noise2noise.config import NoiseConfig
 from noise2noise.data.evalsets import open_evalset
 from noise2noise.images import to_float, to_uint8
-from noise2noise.noise import add_noise
-from noise2noise.selfsup import residual_correlation
+from noise2noise.noise.synthetic import add_noise
+from noise2noise.training.selfsup import residual_correlation
 from noise2noise.weights import load_weights, resolve
 
 ap = argparse.ArgumentParser()

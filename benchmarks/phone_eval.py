@@ -24,7 +24,7 @@ import numpy as np
 
 from noise2noise.auto import AUTO, CANDIDATES
 from noise2noise.denoiser import Denoiser
-from noise2noise.evaluation import build_methods, evaluate
+from noise2noise.evaluation.core import build_methods, evaluate
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 SETS = {"Kodak24": "test/Kodak24", "CBSD68": "test/CBSD68", "McMaster": "test/McMaster", "PolyU": "pairs/PolyU"}

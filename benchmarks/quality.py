@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from noise2noise.denoiser import Denoiser
-from noise2noise.evaluation import MethodSpec, evaluate, model_method
+from noise2noise.evaluation.core import MethodSpec, evaluate, model_method
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--models", nargs="+", default=["n2n-gaussian"])

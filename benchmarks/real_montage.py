@@ -13,8 +13,8 @@ from pathlib import Path
 import cv2
 
 from noise2noise.denoiser import Denoiser
+from noise2noise.evaluation.montage import montage
 from noise2noise.images import Image, read_image, write_image
-from noise2noise.montage import montage
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--data", default="../shared/data/real/RNI15")

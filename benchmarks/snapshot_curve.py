@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 
 from noise2noise.denoiser import Denoiser
-from noise2noise.evaluation import MethodSpec, evaluate, model_method
+from noise2noise.evaluation.core import MethodSpec, evaluate, model_method
 from noise2noise.weights import load_weights
 
 ap = argparse.ArgumentParser()

@@ -20,7 +20,7 @@ import torch
 from noise2noise.config import TrainConfig, parse_noise_list
 from noise2noise.data.folders import load_rgb
 from noise2noise.images import to_float
-from noise2noise.training import Validator, split_validation
+from noise2noise.training.loop import Validator, split_validation
 from noise2noise.weights import load_weights
 
 ap = argparse.ArgumentParser()

@@ -5,6 +5,7 @@ skipped, with the missing path as the reason, when one is absent."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,9 @@ REF_CKPT = SHARED / "reference" / "gaussian" / "n2n-gaussian.pt"
 
 
 REF = "reference/gaussian/n2n-gaussian.pt"  # the marker's path of REF_CKPT
+
+# helpers shared with the benchmarks (synthetic bursts) live in benchmarks/, outside the library
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
 def pytest_configure(config) -> None:

@@ -15,8 +15,8 @@ from noise2noise.auto import AutoDenoiser, pick
 from noise2noise.cli import main
 from noise2noise.config import NoiseConfig
 from noise2noise.images import to_uint8
-from noise2noise.noise import add_noise
-from noise2noise.noiseprofile import GAUSSIAN, HEAVY_SIGMA, PHONE, PHOTO, profile
+from noise2noise.noise.profile import GAUSSIAN, HEAVY_SIGMA, PHONE, PHOTO, profile
+from noise2noise.noise.synthetic import add_noise
 from noise2noise.serve.app import create_app
 from noise2noise.serve.models import ModelPool
 
@@ -62,7 +62,7 @@ def test_noise_spread_over_channels_is_not_white():
 
 @pytest.mark.parametrize("gain", [60, 150])
 def test_strong_phone_noise_goes_to_the_phone_model_and_strong_raw_camera_noise_does_not(gain):
-    from noise2noise import phone
+    from noise2noise.noise import phone
 
     rng = np.random.default_rng(gain)
     p = phone.PhoneParams.sample(rng, gain, gain)

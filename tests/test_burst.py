@@ -5,10 +5,10 @@ one image per burst in the frames' format and bit depth (a folder of scenes too)
 import cv2
 import numpy as np
 import pytest
+from synthetic_bursts import make_burst
 
-from noise2noise.align import estimate, sharpness, warp
-from noise2noise.burst_merge import BurstOptions, merge_burst
-from noise2noise.data.bursts import make_burst
+from noise2noise.bursts.align import estimate, sharpness, warp
+from noise2noise.bursts.merge import BurstOptions, merge_burst
 from noise2noise.images import Image, ImageError, to_uint8
 
 
@@ -123,7 +123,7 @@ def test_a_frame_of_another_scene_is_left_out_and_said_so(tmp_path):
 
 
 def test_sixteen_bit_frames_give_a_sixteen_bit_image(tmp_path):
-    from noise2noise.burst_job import burst
+    from noise2noise.bursts.job import burst
 
     b = make_burst(scene(), 2, gain=8, seed=7)
     d = tmp_path / "shots"
@@ -137,7 +137,7 @@ def test_sixteen_bit_frames_give_a_sixteen_bit_image(tmp_path):
 
 def test_learning_from_the_burst_beats_the_reference_denoised_alone():
     from noise2noise.denoiser import Denoiser
-    from noise2noise.metrics import psnr
+    from noise2noise.evaluation.metrics import psnr
 
     b = make_burst(scene(), 4, gain=8, seed=8)
     clean = cv2.cvtColor(to_uint8(b.clean[0]), cv2.COLOR_RGB2BGR)
@@ -181,7 +181,7 @@ def test_the_same_frame_twice_is_refused_naming_it(tmp_path, capsys):
 
 
 def test_a_corrupt_frame_is_left_out_with_a_line_while_two_remain(tmp_path, capsys):
-    from noise2noise.burst_job import burst
+    from noise2noise.bursts.job import burst
 
     b = make_burst(scene(), 3, gain=8, seed=12)
     f = write_frames(tmp_path / "shots", b)

@@ -86,7 +86,7 @@ def test_device_batches_draw_crops_and_noise_where_the_model_trains():
 
 
 def test_training_with_on_device_batches(tmp_path):
-    from noise2noise.training import train
+    from noise2noise.training.loop import train
     from test_train import make_images, tiny_run
 
     data = make_images(tmp_path / "d", 3)

@@ -9,8 +9,8 @@ import pytest
 from conftest import DATA, REF
 from noise2noise.cli import main
 from noise2noise.deploy.quant import kl_threshold
+from noise2noise.evaluation.metrics import psnr
 from noise2noise.inference import run_padded
-from noise2noise.metrics import psnr
 from noise2noise.runners import runner_for_file, torch_runner
 from noise2noise.weights import load_weights
 

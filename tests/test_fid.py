@@ -6,7 +6,7 @@ import torch
 from scipy import linalg
 
 from noise2noise.cli import main
-from noise2noise.fid import frechet_distance
+from noise2noise.evaluation.fid import frechet_distance
 
 
 def test_frechet_distance_equals_a_direct_scipy_computation():

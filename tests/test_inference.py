@@ -143,7 +143,7 @@ def test_ensemble_progress_counts_every_view_and_tile():
 
 @pytest.mark.shared("data/test/Kodak24/kodim05.png")
 def test_ensemble_of_the_shipped_model_is_closer_to_the_clean_image():
-    from noise2noise.metrics import psnr
+    from noise2noise.evaluation.metrics import psnr
 
     clean = cv2.imread(str(DATA / "test" / "Kodak24" / "kodim05.png"))[:160, :224]
     noisy = np.clip(clean + np.random.default_rng(0).normal(0, 25, clean.shape), 0, 255).astype(np.uint8)

@@ -17,7 +17,7 @@ from noise2noise.deploy.choose import resolve_backend, shipped_int8
 from noise2noise.deploy.convert import export_onnx
 from noise2noise.deploy.quant import conv_nodes, default_float, image_conv_names, output_conv_names
 from noise2noise.deploy.split import ImageSplitUNet, int8_graph
-from noise2noise.metrics import psnr
+from noise2noise.evaluation.metrics import psnr
 from noise2noise.model import UNet
 from noise2noise.weights import DEFAULT_MODEL, load_weights, registry_path
 

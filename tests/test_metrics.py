@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from conftest import DATA
-from noise2noise.metrics import psnr, ssim
+from noise2noise.evaluation.metrics import psnr, ssim
 
 
 def test_psnr_definition():

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from noise2noise.images import quantize
-from noise2noise.noise import NoiseConfig, add_noise, bernoulli, gaussian, impulse, poisson, text
+from noise2noise.noise.synthetic import NoiseConfig, add_noise, bernoulli, gaussian, impulse, poisson, text
 
 
 def flat(v=0.5, shape=(256, 256, 3)):

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from conftest import DATA, REF
+from noise2noise.evaluation.metrics import psnr
 from noise2noise.inference import run_padded
-from noise2noise.metrics import psnr
 from noise2noise.runners import torch_runner
 from noise2noise.weights import load_weights
 

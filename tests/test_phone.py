@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from noise2noise import phone as P
 from noise2noise.config import NoiseConfig
 from noise2noise.data.trainsets import SyntheticPairs
-from noise2noise.noise import add_noise
+from noise2noise.noise import phone as P
+from noise2noise.noise.synthetic import add_noise
 
 
 def params(gain=30.0, seed=0, **fixed):

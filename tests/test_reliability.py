@@ -119,8 +119,8 @@ def test_a_long_file_name_can_be_written(tmp_path, photo):
 
 
 def test_the_log_never_records_a_step_the_checkpoint_missed(tmp_path, monkeypatch):
-    from noise2noise import runfolder
-    from noise2noise.training import train
+    from noise2noise.training import runfolder
+    from noise2noise.training.loop import train
     from test_train import make_images
 
     data = make_images(tmp_path / "d", 2)
@@ -371,8 +371,8 @@ def test_a_full_disk_in_the_model_cache_is_said_and_leaves_nothing(tmp_path, ima
 
 
 def test_a_full_disk_while_saving_training_state_says_so(tmp_path, monkeypatch):
-    from noise2noise import runfolder
-    from noise2noise.training import train
+    from noise2noise.training import runfolder
+    from noise2noise.training.loop import train
     from test_train import make_images
 
     data = make_images(tmp_path / "d", 2)
@@ -504,7 +504,7 @@ def test_a_full_disk_during_export_names_the_users_path(tmp_path, tiny_weights, 
 def test_the_auto_models_noise_profile_reads_a_bounded_sample_not_full_size_copies():
     import tracemalloc
 
-    from noise2noise.noiseprofile import MAX_BLOCKS, profile
+    from noise2noise.noise.profile import MAX_BLOCKS, profile
 
     x = np.random.default_rng(0).random((1, 3, 4000, 4000), dtype=np.float32)  # 192 MB
     tracemalloc.start()

@@ -2,7 +2,7 @@
 
 import torch
 
-from noise2noise.selfsup import cells, ne2ne_loss, neighbour_indices, pixel_shuffle_down, subsample
+from noise2noise.training.selfsup import cells, ne2ne_loss, neighbour_indices, pixel_shuffle_down, subsample
 
 
 def test_two_sub_images_take_different_neighbours_of_the_same_cell():
@@ -36,7 +36,7 @@ def test_pixel_shuffle_down_splits_into_every_s_th_pixel():
 
 
 def test_the_masked_check_scores_the_error_to_the_clean_image_plus_the_noise():
-    from noise2noise.selfsup import masked_score
+    from noise2noise.training.selfsup import masked_score
 
     gen = torch.Generator().manual_seed(0)
     clean = torch.nn.functional.interpolate(torch.rand(4, 3, 8, 8, generator=gen), size=64, mode="bilinear")
@@ -48,7 +48,7 @@ def test_the_masked_check_scores_the_error_to_the_clean_image_plus_the_noise():
 
 
 def test_the_residual_correlation_tells_white_noise_from_correlated_noise():
-    from noise2noise.selfsup import residual_correlation
+    from noise2noise.training.selfsup import residual_correlation
 
     g = torch.Generator().manual_seed(0)
     white = torch.randn(4, 3, 64, 64, generator=g)
@@ -59,7 +59,7 @@ def test_the_residual_correlation_tells_white_noise_from_correlated_noise():
 
 
 def test_the_swapped_pair_trains_both_directions_with_the_negated_gap():
-    from noise2noise.selfsup import ne2ne_loss
+    from noise2noise.training.selfsup import ne2ne_loss
 
     y = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(2))
     blur = torch.nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)  # f(g1(y)) != g1(f(y))

@@ -141,7 +141,8 @@ def test_progress_of_a_job(client, photo):
 
 
 def test_a_burst_upload_answers_what_n2n_burst_writes(tmp_path, client, tiny_weights):
-    from noise2noise.data.bursts import make_burst
+    from synthetic_bursts import make_burst
+
     from noise2noise.images import to_uint8
 
     rng = np.random.default_rng(3)

@@ -8,8 +8,8 @@ import pytest
 
 from conftest import DATA
 from noise2noise.cli import main
-from noise2noise.metrics import psnr
-from noise2noise.noiseprofile import GAUSSIAN
+from noise2noise.evaluation.metrics import psnr
+from noise2noise.noise.profile import GAUSSIAN
 from noise2noise.weights import (
     PURPOSE,
     REGISTRY,

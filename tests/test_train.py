@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from noise2noise.training import TrainConfig, _Indices, learning_rate, train
+from noise2noise.training.loop import TrainConfig, _Indices, learning_rate, train
 
 
 def make_images(folder: Path, n: int, size=(80, 96), seed=0) -> Path:
@@ -117,8 +117,8 @@ DDP_SCRIPT = textwrap.dedent(
     """
     import hashlib, os, sys, torch
     torch.set_num_threads(1)
-    from noise2noise.training import train
-    import noise2noise.training as T
+    from noise2noise.training.loop import train
+    import noise2noise.training.loop as T
     seen = []
     orig = T._Indices.__iter__
     def spy(self):
@@ -173,7 +173,7 @@ def test_torchrun_two_processes_agree_and_split_the_data(tmp_path):
 
 
 def test_loss_masks_and_variants():
-    from noise2noise.losses import loss_fn
+    from noise2noise.training.losses import loss_fn
 
     out = torch.tensor([[[[0.5, 1.0]]]])
     tgt = torch.tensor([[[[0.0, 0.0]]]])
@@ -275,7 +275,7 @@ def test_validation_at_several_noise_levels(tmp_path):
     """--val-noise A,B: each level is scored on its own, the kept best is their mean, and the log
     says each level, so a break at one noise level cannot hide behind the others."""
     from noise2noise.config import NoiseConfig, parse_noise_list
-    from noise2noise.training import Validator
+    from noise2noise.training.loop import Validator
 
     paths = sorted(make_images(tmp_path / "val", 2).iterdir())
     both = Validator(paths, parse_noise_list("gaussian:5,gaussian:50"))
@@ -309,7 +309,7 @@ def test_clip_grad_bounds_the_step_and_the_log_records_the_norm(tmp_path):
     """--clip-grad N: the gradient Adam sees has total norm N at most; the norm before clipping is what
     _step returns and what log.csv records (mean and max over the steps of each row)."""
     from noise2noise.model import ModelConfig, build_model
-    from noise2noise.training import _step
+    from noise2noise.training.loop import _step
 
     def grads_after(clip: float) -> tuple[float, float]:
         torch.manual_seed(0)
@@ -337,7 +337,7 @@ def test_clip_grad_bounds_the_step_and_the_log_records_the_norm(tmp_path):
 
 
 def test_a_log_begun_by_an_older_version_keeps_its_columns(tmp_path):
-    from noise2noise.runfolder import RunFolder
+    from noise2noise.training.runfolder import RunFolder
 
     run = RunFolder(tmp_path / "run")
     old = "step,loss,val_psnr,lr,elapsed_s,img_per_s\n1,0.1,nan,0.001,1.0,5.0\n"

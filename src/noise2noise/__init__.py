@@ -12,15 +12,15 @@ Public API (each is what the matching ``n2n`` command calls)::
 """
 
 from ._version import __version__
-from .burst_job import burst
+from .bursts.job import burst
 from .config import ExportConfig, ModelConfig, NoiseConfig, TrainConfig
 from .denoiser import Denoiser
 from .deploy.export import export
-from .evaluation import evaluate
+from .evaluation.core import evaluate
 from .job import denoise
 from .model import UNet, UNetCompact, build_model
-from .noise import add_noise
-from .training import train
+from .noise.synthetic import add_noise
+from .training.loop import train
 from .weights import load_checkpoint, load_weights, save_weights
 
 __all__ = [

@@ -9,7 +9,7 @@ where the hidden pixel's noise is independent of what the network sees, i.e. on 
 correlated (camera) noise it favours models that keep part of the noise (it accepted a 1.6 dB loss
 on mild synthetic camera noise, and every variant tried, larger holes included, was fooled or
 blind: docs/lab/adapt.md). So the held-out crops' noise is profiled first
-(``noiseprofile.profile`` on a mosaic of them), and where it is not white, or where more than
+(``noise.profile.profile`` on a mosaic of them), and where it is not white, or where more than
 ``MAX_CLIPPED`` of the pixels sit at the file's limits (clipped noise is not zero-mean: on 8-bit
 files with Gaussian sigma 50 the check accepted a 1.3 dB loss), the adapted model is never taken on
 the check's word: the original is kept unless ``force``.
@@ -40,10 +40,10 @@ import torch
 
 from .data.folders import load_rgb
 from .data.trainsets import random_crop
-from .fit import fit
 from .images import to_float
-from .noiseprofile import is_white, profile
-from .selfsup import masked_score, ne2ne_loss, pixel_shuffle_down, residual_correlation
+from .noise.profile import is_white, profile
+from .training.fit import fit
+from .training.selfsup import masked_score, ne2ne_loss, pixel_shuffle_down, residual_correlation
 from .weights import Checkpoint
 
 

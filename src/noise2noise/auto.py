@@ -1,7 +1,7 @@
 """The ``auto`` model: each image is denoised by the shipped model its own noise calls for.
 
-``noiseprofile.profile`` measures the noise of the decoded image (how white it is between
-neighbouring pixels, between colour channels and across brightness); ``noiseprofile.choose`` names
+``noise.profile.profile`` measures the noise of the decoded image (how white it is between
+neighbouring pixels, between colour channels and across brightness); ``noise.profile.choose`` names
 the model: ``n2n-gaussian`` for white noise of one level, ``n2n-phone`` for strong camera-like noise
 (a phone in low light), ``n2n-photo`` for everything else (a camera's noise, or next to no noise). The chosen model then runs by its usual path (its int8 file
 on OpenVINO, tiling, ensemble), built once on first use with the options every model shares. The
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .images import Image, join_array, preprocess, split_array
-from .noiseprofile import GAUSSIAN, PHONE, PHOTO, NoiseProfile, choose, profile
+from .noise.profile import GAUSSIAN, PHONE, PHOTO, NoiseProfile, choose, profile
 
 AUTO = "auto"
 CANDIDATES = (GAUSSIAN, PHOTO, PHONE)

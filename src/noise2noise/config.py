@@ -39,7 +39,7 @@ BENCH_CONFIGS: tuple[str, ...] = (
     "openvino-fp32",
     "openvino-bf16",
     "openvino-int8",
-    "auto-profile",  # not a network: the noise analysis by which the auto model chooses (noiseprofile.py)
+    "auto-profile",  # not a network: the noise analysis by which the auto model chooses (noise/profile.py)
 )
 
 

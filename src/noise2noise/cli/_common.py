@@ -15,7 +15,7 @@ from ..config import ARCHS, BACKENDS, PRECISIONS, check_device
 from ..denoiser import Denoiser
 from ..ensemble import CHOICES
 from ..inference import DEFAULT_OVERLAP
-from ..noiseprofile import GAUSSIAN, PHONE, PHOTO
+from ..noise.profile import GAUSSIAN, PHONE, PHOTO
 
 _TYPES = {"int": int, "float": float, "str": str}
 

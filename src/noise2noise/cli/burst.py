@@ -6,8 +6,8 @@ import argparse
 import sys
 
 from ..atomic import check_writable
-from ..burst_job import burst
-from ..burst_merge import BurstOptions
+from ..bursts.job import burst
+from ..bursts.merge import BurstOptions
 from ..reports import dumps
 from ._common import add_model_args, non_negative, positive_float, write_report
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from ..atomic import check_writable
 from ..auto import AUTO
 from ..config import EVAL_METHODS, EVAL_PRESETS, PROTOCOLS
-from ..evaluation import apply_preset, build_methods, evaluate, table_rows, to_json, write_csv
+from ..evaluation.core import apply_preset, build_methods, evaluate, table_rows, to_json, write_csv
 from ..reports import dumps
 from ._common import add_ensemble_arg, add_model_args, load_denoiser, write_report
 

@@ -7,7 +7,7 @@ import os
 
 from ..config import TrainConfig
 from ..reports import dumps
-from ..training import train
+from ..training.loop import train
 from ._common import add_fields, config_from
 
 HELP = "Train a denoiser (noisy targets = Noise2Noise). Running it again resumes."

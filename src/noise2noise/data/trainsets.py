@@ -17,7 +17,7 @@ from torch.utils.data import Dataset
 
 from ..config import TARGETS, NoiseConfig, check_choice, draw_noise
 from ..images import ImageError, quantize, to_float
-from ..noise import PIPELINES, add_noise
+from ..noise.synthetic import PIPELINES, add_noise
 from .folders import load_rgb, pair_paths, scene_paths
 
 

@@ -78,7 +78,7 @@ def runner_for_config(config: str, weights: str | None, model: str | None, files
     from .choose import runner_for_checkpoint
 
     if config == "auto-profile":
-        from ..noiseprofile import profile
+        from ..noise.profile import profile
 
         return profile, None
     if config in files:  # PATH or PATH@BACKEND

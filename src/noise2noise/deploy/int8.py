@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import draw_noise, parse_noise_mix
-from ..noise import add_noise
+from ..noise.synthetic import add_noise
 from .convert import save_ir
 
 

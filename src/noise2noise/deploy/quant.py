@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import replacing
+from ..evaluation.metrics import psnr
 from ..images import to_uint8
-from ..metrics import psnr
 
 BINS = 2048
 METHODS = ("kl", "minmax", "percentile")  # ours; config.INT8_METHODS adds "nncf" (int8.export_int8_nncf)

@@ -174,7 +174,7 @@ class Api:
 
     def work_burst(self, frames: list[tuple[str, bytes]], model: str | None, steps: int) -> tuple[bytes, str, dict]:
         """Decode the frames, merge them as ``n2n burst`` does and encode (in the worker thread)."""
-        from ..burst_merge import BurstOptions, merge_burst
+        from ..bursts.merge import BurstOptions, merge_burst
 
         names = [n or f"frame{k}" for k, (n, _) in enumerate(frames)]
         images = [decode_image(data, name) for name, (_, data) in zip(names, frames)]

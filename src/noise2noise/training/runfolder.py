@@ -19,10 +19,10 @@ from pathlib import Path
 
 import torch
 
-from .atomic import check_writable, replacing, write_text
-from .config import ModelConfig
-from .reports import dumps
-from .weights import save_weights
+from ..atomic import check_writable, replacing, write_text
+from ..config import ModelConfig
+from ..reports import dumps
+from ..weights import save_weights
 
 LOG_COLUMNS = ("step", "loss", "val_psnr", "lr", "elapsed_s", "img_per_s", "val_levels", "grad_norm", "grad_norm_max")
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .. import camera
-from ..config import NoiseConfig
-from ..noise import camera_params
+from noise2noise.config import NoiseConfig
+from noise2noise.noise import camera
+from noise2noise.noise.synthetic import camera_params
 
 MARGIN = 24  # pixels cropped from every side after moving, so that no frame shows a filled border
 

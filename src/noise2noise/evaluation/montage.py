@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .images import Image, write_image
+from ..images import Image, write_image
 
 
 def _label(img: np.ndarray, text: str) -> np.ndarray:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from .config import LOSSES, check_choice
+from ..config import LOSSES, check_choice
 
 
 def loss_fn(name: str, out: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, progress: float) -> torch.Tensor:

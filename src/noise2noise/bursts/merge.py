@@ -33,12 +33,12 @@ import cv2
 import numpy as np
 import torch
 
+from ..auto import pick
+from ..images import Image, ImageError, postprocess, preprocess, to_float
+from ..noise.profile import BLOCK
+from ..training.fit import fit
+from ..weights import load_checkpoint
 from .align import Alignment, estimate, sharpness, warp
-from .auto import pick
-from .fit import fit
-from .images import Image, ImageError, postprocess, preprocess, to_float
-from .noiseprofile import BLOCK
-from .weights import load_checkpoint
 
 BLUR = 2.0  # sigma of the blur that compares two frames: it averages the noise away, not the motion
 # how much that blur shrinks white noise's standard deviation (the sum of the 2-D kernel's squares, square-rooted)
@@ -181,8 +181,8 @@ def finetune(
 
 def _tuned(o: BurstOptions, net: torch.nn.Module, ckpt):
     """The fine-tuned network as a ``Denoiser``, built in memory (no file, nothing added to the cache)."""
-    from .denoiser import Denoiser
-    from .weights import Checkpoint
+    from ..denoiser import Denoiser
+    from ..weights import Checkpoint
 
     tuned = Checkpoint(net, ckpt.config, {**ckpt.meta, "burst": True}, "")
     return Denoiser.from_checkpoint(tuned, name="burst", backend=o.backend, precision=o.precision)
@@ -261,7 +261,7 @@ def merge_burst(
     """One denoised image from the frames ``images`` (decoded files, same size and type)."""
     from tqdm import tqdm
 
-    from .denoiser import Denoiser
+    from ..denoiser import Denoiser
 
     o = o or BurstOptions()
     check_frames(images, names)

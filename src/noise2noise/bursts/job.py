@@ -5,7 +5,7 @@ burst or a folder of scenes. Callable from Python::
     burst(["shots/"], "merged.png")               # the images of shots/ are one burst
     burst(["bursts/"], "out/")                    # bursts/SCENE/ (or bursts/SCENE/frames/): one image each
 
-The merging itself is ``burst_merge.merge_burst``."""
+The merging itself is ``merge.merge_burst``."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .atomic import check_writable
-from .burst_merge import BurstOptions, merge_burst
-from .data.folders import as_inputs, list_images
-from .files import write_output
-from .images import IMAGE_EXTS, Image, ImageError, read_image
+from ..atomic import check_writable
+from ..data.folders import as_inputs, list_images
+from ..files import write_output
+from ..images import IMAGE_EXTS, Image, ImageError, read_image
+from .merge import BurstOptions, merge_burst
 
 
 @dataclass

@@ -24,19 +24,19 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from .config import ModelConfig, NoiseConfig, TrainConfig, parse_noise_list, parse_noise_mix
-from .data import trainsets as D
-from .data.devicesets import DEVICE_NOISES, DeviceBatches
-from .data.folders import find_images, load_rgb
-from .images import quantize, to_float
-from .inference import pad
+from ..config import ModelConfig, NoiseConfig, TrainConfig, parse_noise_list, parse_noise_mix
+from ..data import trainsets as D
+from ..data.devicesets import DEVICE_NOISES, DeviceBatches
+from ..data.folders import find_images, load_rgb
+from ..evaluation.metrics import psnr
+from ..images import quantize, to_float
+from ..inference import pad
+from ..model import build_model
+from ..noise.synthetic import add_noise
+from ..weights import load_weights
 from .losses import loss_fn
-from .metrics import psnr
-from .model import build_model
-from .noise import add_noise
 from .runfolder import RunFolder, levels_cell
 from .selfsup import ne2ne_loss
-from .weights import load_weights
 
 __all__ = ["TrainConfig", "train"]
 

@@ -1,5 +1,5 @@
 """The one fine-tuning loop: Adam on a loss over drawn batches, with a divergence check and a progress
-bar. ``--adapt`` (``adapt.py``) and ``n2n burst`` (``burst_merge.py``) both fine-tune through it, so
+bar. ``--adapt`` (``adapt.py``) and ``n2n burst`` (``bursts/merge.py``) both fine-tune through it, so
 they step, report and fail the same way."""
 
 from __future__ import annotations

@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..config import NOISE_KINDS, NoiseConfig
 from . import camera, phone
-from .config import NOISE_KINDS, NoiseConfig
 
 __all__ = [
     "NOISE_KINDS",

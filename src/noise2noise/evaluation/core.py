@@ -22,12 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import replacing
-from .config import EVAL_METHODS, EVAL_PRESETS, PROTOCOLS, NoiseConfig, check_choice
-from .data.evalsets import open_evalset
-from .images import ImageError, to_uint8
+from ..atomic import replacing
+from ..config import EVAL_METHODS, EVAL_PRESETS, PROTOCOLS, NoiseConfig, check_choice
+from ..data.evalsets import open_evalset
+from ..images import ImageError, to_uint8
+from ..noise.synthetic import add_noise
 from .metrics import psnr, ssim
-from .noise import add_noise
 
 # HWC RGB float input -> HWC RGB uint8 output, or (output, fields for the image's entry: ``model``, ...)
 Method = Callable[[np.ndarray], np.ndarray | tuple[np.ndarray, dict]]
@@ -309,7 +309,7 @@ def build_methods(
     """The methods to score: ``model`` (built by ``load_denoiser`` and named ``label``), ``noisy``,
     ``nlm``, ``bm3d``, ``wavelet`` (BayesShrink) and ``wavelet-visu`` (VisuShrink), with the noise's sigma
     when it is Gaussian, else estimated per image."""
-    from .info import model_info
+    from ..info import model_info
 
     sigma = None
     if noise:
