@@ -3,10 +3,11 @@ photos (``--noise phone:G``, ``phone.py``) of the test sets, at several strength
 
     python benchmarks/phone_eval.py run --out docs/results/phone-eval.jsonl          # all sets and strengths
     python benchmarks/phone_eval.py run --methods baselines --out ...   # or models: the same rows in two runs
+    python benchmarks/phone_eval.py run --methods auto --out docs/results/phone-eval.jsonl   # auto's rows again
     python benchmarks/phone_eval.py run --sets Kodak24 --gains 32 --limit 4 --out /tmp/p.jsonl   # a quick look
     python benchmarks/phone_eval.py table docs/results/phone-eval.jsonl              # the Markdown tables
 
-``run`` appends one JSON line per (set, noise, method) with the per-image PSNR/SSIM, from the library's
+``run`` appends one JSON line per (set, noise, method), replacing a line measured earlier for the same three, with the per-image PSNR/SSIM, from the library's
 ``evaluate`` (the same inputs, seeds and 8-bit protocol as ``n2n eval --protocol uint8``). Methods:
 the noisy input, ``wavelet`` (BayesShrink), ``wavelet-visu`` (VisuShrink), ``nlm`` (all with the noise
 level estimated from the image), and each shipped model by the default path (int8 on OpenVINO where
@@ -32,8 +33,20 @@ GAINS = (8, 32, 100)  # about 30, 24 and 18 dB in (phone.py's levels)
 BASELINES = ("noisy", "wavelet", "wavelet-visu", "nlm")
 
 
+def key(row: dict) -> tuple[str, str, str]:
+    return row["set"], row["noise"], row["method"]
+
+
+def write_rows(out: Path, rows: list[dict]) -> None:
+    """Append ``rows``; a row measured again replaces the earlier one (same set, noise and method)."""
+    new = {key(r) for r in rows}
+    old = [json.loads(line) for line in open(out)] if out.exists() else []
+    kept = [r for r in old if key(r) not in new]
+    out.write_text("".join(json.dumps(r) + "\n" for r in [*kept, *rows]))
+
+
 def run(a: argparse.Namespace) -> None:
-    models = [AUTO, *CANDIDATES] if a.methods in ("all", "models") else []
+    models = {"all": [AUTO, *CANDIDATES], "models": [AUTO, *CANDIDATES], "auto": [AUTO]}.get(a.methods, [])
     baselines = list(BASELINES) if a.methods in ("all", "baselines") else []
     for set_name in a.sets:
         path = str(Path(a.data) / SETS[set_name])
@@ -43,14 +56,14 @@ def run(a: argparse.Namespace) -> None:
             for m in models:
                 specs += build_methods(["model"], noise, lambda m=m: Denoiser.from_weights(model=m, tile=0), m)
             results, _ = evaluate(path, specs, noise=noise, protocol="uint8", limit=a.limit, progress=not a.quiet)
-            with open(a.out, "a") as f:
-                for r in results:
-                    row = {"set": set_name, "noise": noise or "real", "method": r.method.split(" [")[0]}
-                    row["images"] = [
-                        {k: im[k] for k in ("name", "psnr", "ssim", "noisy_psnr", "model") if k in im}
-                        for im in r.images
-                    ]
-                    f.write(json.dumps(row) + "\n")
+            rows = []
+            for r in results:
+                row = {"set": set_name, "noise": noise or "real", "method": r.method.split(" [")[0]}
+                row["images"] = [
+                    {k: im[k] for k in ("name", "psnr", "ssim", "noisy_psnr", "model") if k in im} for im in r.images
+                ]
+                rows.append(row)
+            write_rows(Path(a.out), rows)
             print(f"{set_name} {noise or 'real'}: done", flush=True)
 
 
@@ -92,8 +105,8 @@ def main() -> None:
     r.add_argument(
         "--methods",
         default="all",
-        choices=("all", "baselines", "models"),
-        help="the baselines need no model: run them apart",
+        choices=("all", "baselines", "models", "auto"),
+        help="the baselines need no model: run them apart; auto alone after a change of its rule",
     )
     r.add_argument("--out", required=True)
     r.add_argument("--quiet", action="store_true")

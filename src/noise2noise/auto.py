@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .config import FEEDING, with_feeding
 from .images import Image, join_array, preprocess, split_array
 from .noise.profile import GAUSSIAN, PHONE, PHOTO, NoiseProfile, choose, profile
 
@@ -48,13 +49,12 @@ def pick(x: np.ndarray) -> Choice:
 class AutoDenoiser:
     """Denoises like a ``Denoiser`` (same call, same arrays), choosing the model per image.
 
-    ``build(name)`` returns the ``Denoiser`` of a shipped model with the shared options; each is
-    built once, on first use, and shared by copies made with ``dataclasses.replace`` (the server
+    ``build(name)`` returns the ``Denoiser`` of a shipped model with the shared options (``config``);
+    each is built once, on first use, and shared by copies made with ``with_options`` (the server
     changes ``strength``/``ensemble`` per request that way)."""
 
     build: Callable[[str], Any]
-    strength: float = 1.0
-    ensemble: int = 1
+    config: Any  # the DenoiseConfig shared by every candidate
     _built: dict = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -62,14 +62,26 @@ class AutoDenoiser:
         self.first = self.get(PHOTO)  # built now, so bad options fail before any image is read
 
     def get(self, name: str) -> Any:
-        """The ``Denoiser`` of ``name`` with this one's strength and ensemble."""
+        """The ``Denoiser`` of ``name`` with this one's options (strength, ensemble, ...)."""
         with self._lock:
             if name not in self._built:
                 self._built[name] = self.build(name)
         den = self._built[name]
-        if (den.strength, den.ensemble) != (self.strength, self.ensemble):
-            den = dataclasses.replace(den, strength=self.strength, ensemble=self.ensemble)
-        return den
+        changed = {k: getattr(self.config, k) for k in FEEDING if getattr(den.config, k) != getattr(self.config, k)}
+        return den.with_options(**changed) if changed else den
+
+    def with_options(self, **changes) -> AutoDenoiser:
+        """This auto denoiser, sharing its built models, with some of the options that do not change
+        the model changed (``config.FEEDING``)."""
+        return dataclasses.replace(self, config=with_feeding(self.config, **changes))
+
+    @property
+    def strength(self) -> float:
+        return self.config.strength
+
+    @property
+    def ensemble(self) -> int:
+        return self.config.ensemble
 
     # the attributes callers read from a Denoiser
     @property

@@ -9,8 +9,9 @@ ours and nothing heavy, so every layer may use it.
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -373,3 +374,153 @@ class ExportConfig:
     @property
     def resolved_format(self) -> str:
         return self.format or ("openvino" if Path(self.out).suffix == ".xml" else "onnx")
+
+
+# ---- denoising ----------------------------------------------------------------------------------
+
+DEFAULT_OVERLAP = 192  # least overlap of two tiles, in pixels (``inference.run_tiled``)
+MIN_TILE = 32  # a tile holds at least one pooling grid of the U-Net (``model.MULTIPLE``)
+ENSEMBLE_VIEWS = (1, 2, 4, 8)  # flipped/rotated views a self-ensemble may average (``ensemble.py``)
+MAX_PIXELS = 250_000_000  # the largest image decoded, or asked for by --resize (decompression bombs)
+
+# the help of the options that denoising and bursts share: written once
+_MODEL_HELP = {
+    "weights": "checkpoint: our .safetensors, a legacy .pt state_dict, or an exported .onnx/.xml",
+    "model": "a shipped model; default: auto, which picks per image from its noise (n2n-gaussian for white "
+    "noise, n2n-phone for a phone's in low light, n2n-photo for other cameras'); `n2n info --models` lists them",
+    "backend": "auto: OpenVINO when installed (bf16 where the CPU has it), else torch",
+    "precision": "fp32 alone selects eager torch, the exact reference path; on a CPU auto runs a shipped int8 "
+    "model where there is one (OpenVINO), else bf16 where native; on a GPU auto is fp16",
+}
+
+
+def _check_int(name: str, v: Any, low: int) -> None:
+    if isinstance(v, bool) or not isinstance(v, int) or v < low:
+        raise ValueError(f"--{name} must be a whole number >= {low}, got {v!r}")
+
+
+def _check_model(weights: Any, model: Any, arch: Any = None) -> None:
+    if model is not None and not isinstance(model, str):
+        raise ValueError(f"--model must be a shipped model's name, got {model!r}")
+    if model == "auto" and (weights is not None or arch is not None):
+        raise ValueError("model 'auto' picks among the shipped models: give no weights file or --arch with it")
+    if model not in (None, "auto") and weights is not None:
+        raise ValueError("give a weights file or a shipped model name, not both")
+
+
+# the options of how an image is fed to the model: changing them needs no new model or runtime
+FEEDING = ("tile", "overlap", "resize", "strength", "ensemble")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DenoiseConfig:
+    """How images are denoised: the model, the runtime it runs on, and how an image is fed to it.
+
+    The one home of every option of ``n2n denoise`` (and of the model options of ``eval``, ``serve``
+    and ``burst``): defined here, validated here when made, and read by ``Denoiser.from_config``."""
+
+    weights: str | None = option(None, _MODEL_HELP["weights"])
+    model: str | None = option(None, _MODEL_HELP["model"])
+    arch: str | None = option(None, "architecture of a legacy .pt (guessed from its keys if omitted)", choices=ARCHS)
+    device: str = option("cpu", "torch device; other than cpu runs the torch backend", parser="device")
+    backend: str = option("auto", _MODEL_HELP["backend"], choices=BACKENDS)
+    precision: str = option("auto", _MODEL_HELP["precision"], choices=PRECISIONS)
+    compile: bool = option(False, "torch backend: torch.compile the model (pays off on a GPU, many images)")
+    tile: int | None = option(
+        None, "tiles of at most TILE x TILE pixels for larger images (default: 1536; 0 = never tile)", parser="count"
+    )
+    overlap: int = option(DEFAULT_OVERLAP, "least tile overlap in pixels", parser="count")
+    streams: int = option(
+        1,
+        "OpenVINO, two or more files: images denoised at once, each on its share of the cores "
+        "(0 = OpenVINO's choice; 1: all cores on one image)",
+        parser="count",
+    )
+    resize: tuple[int, int] | None = option(
+        None, "WxH: the reference card's fixed-shape path (output has this size)", parser="size"
+    )
+    strength: float = option(1.0, "blend of output and input: 1 = fully denoised, 0 = the input, 0.7 keeps some grain")
+    ensemble: int = option(
+        1,
+        "average the outputs of this many flipped/rotated copies of each image: better, and that many times slower",
+        choices=ENSEMBLE_VIEWS,
+    )
+
+    def __post_init__(self) -> None:
+        if self.weights is not None and not isinstance(self.weights, (str, Path)):
+            raise ValueError(f"--weights must be a file name, got {self.weights!r}")
+        _check_model(self.weights, self.model, self.arch)
+        if self.arch is not None:
+            check_choice("--arch", self.arch, ARCHS)
+        check_device(self.device)
+        check_choice("--backend", self.backend, BACKENDS)
+        check_choice("--precision", self.precision, PRECISIONS)
+        for name in ("overlap", "streams"):
+            _check_int(name, getattr(self, name), 0)
+        if self.tile is not None:
+            _check_int("tile", self.tile, 0)
+            if self.tile and not (MIN_TILE <= self.tile and self.overlap < self.tile):
+                raise ValueError(
+                    f"--tile must be >= {MIN_TILE} and --overlap smaller than it (got {self.tile}, {self.overlap})"
+                )
+        if self.resize is not None:
+            w, h = self.resize
+            if not (isinstance(w, int) and isinstance(h, int)) or w < 1 or h < 1 or w * h > MAX_PIXELS:
+                raise ValueError(f"--resize {w}x{h}: must be at least 1x1 and at most {MAX_PIXELS:,} pixels")
+        if not (isinstance(self.strength, (int, float)) and 0.0 <= self.strength <= 1.0):
+            raise ValueError(f"--strength must be between 0 (the input) and 1 (fully denoised), got {self.strength}")
+        if self.ensemble not in ENSEMBLE_VIEWS:
+            views = ", ".join(map(str, ENSEMBLE_VIEWS))
+            raise ValueError(f"--ensemble must be one of {views} (views averaged), got {self.ensemble}")
+
+    @property
+    def auto(self) -> bool:
+        """No file and no fixed model: the shipped model is chosen per image."""
+        return self.weights is None and self.model in (None, "auto") and self.arch is None
+
+
+def with_feeding(config: DenoiseConfig, **changes: Any) -> DenoiseConfig:
+    """``config`` with some of its ``FEEDING`` options changed (validated again); any other option
+    needs a new model or runtime, so it is refused here."""
+    unknown = set(changes) - set(FEEDING)
+    if unknown:
+        raise ValueError(f"{', '.join(sorted(unknown))}: a new model or runtime is needed (Denoiser.from_config)")
+    return replace(config, **changes)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BurstConfig:
+    """How a burst is merged (the options of ``n2n burst``); validated when made."""
+
+    reference: int | None = option(
+        None, "frame N (from 0) is the reference (default: the sharpest)", parser="count", metavar="N"
+    )
+    steps: int = option(200, "fine-tuning steps on the burst; 0 = merge the denoised frames without", parser="count")
+    lr: float = option(1e-4, "fine-tuning learning rate", parser="positive_number")
+    crop: int = option(128, "side of the fine-tuning's crops, in pixels (at least 32)")
+    batch: int = option(4, "crops per fine-tuning step")
+    seed: int = option(0, "seed of the fine-tuning's crops")
+    model: str | None = option(None, _MODEL_HELP["model"])
+    weights: str | None = option(None, _MODEL_HELP["weights"])
+    backend: str = option("auto", _MODEL_HELP["backend"], choices=BACKENDS)
+    precision: str = option("auto", _MODEL_HELP["precision"], choices=PRECISIONS)
+
+    def __post_init__(self) -> None:
+        if self.reference is not None:
+            _check_int("reference", self.reference, 0)
+        _check_int("steps", self.steps, 0)
+        if isinstance(self.lr, bool) or not (
+            isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0
+        ):
+            raise ValueError(f"--lr must be a finite number > 0, got {self.lr!r}")
+        if isinstance(self.crop, bool) or not isinstance(self.crop, int) or self.crop < MIN_TILE:
+            raise ValueError(f"the fine-tuning crop must be at least {MIN_TILE} pixels, got {self.crop!r}")
+        if isinstance(self.batch, bool) or not isinstance(self.batch, int) or self.batch < 1:
+            raise ValueError(f"the fine-tuning batch must be at least 1, got {self.batch!r}")
+        _check_model(self.weights, self.model)
+        check_choice("--backend", self.backend, BACKENDS)
+        check_choice("--precision", self.precision, PRECISIONS)
+
+    def denoising(self) -> DenoiseConfig:
+        """The model options as a ``DenoiseConfig`` (the model that is fine-tuned and merges)."""
+        return DenoiseConfig(weights=self.weights, model=self.model, backend=self.backend, precision=self.precision)

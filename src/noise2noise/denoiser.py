@@ -9,20 +9,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 from torch import nn
 
-from .auto import AUTO, AutoDenoiser, Choice
+from .auto import AutoDenoiser, Choice
+from .config import DenoiseConfig, with_feeding
 from .deploy.choose import EXPORTED_SUFFIXES, runner_for_checkpoint, runner_for_exported
-from .ensemble import check_views, self_ensemble, view_shapes
-from .images import MAX_PIXELS, Image, check_array, join_array, postprocess, preprocess, split_array
-from .inference import AUTO_TILE_PIXELS, DEFAULT_OVERLAP, DEFAULT_TILE, MULTIPLE, run_padded, run_tiled, tile_grid
+from .ensemble import self_ensemble, view_shapes
+from .images import Image, check_array, join_array, postprocess, preprocess, split_array
+from .inference import AUTO_TILE_PIXELS, DEFAULT_TILE, run_padded, run_tiled, tile_grid
 from .runners import Runner
 from .weights import Checkpoint, load_checkpoint
 
@@ -31,42 +33,55 @@ def _streams(runner: Runner) -> int:
     return int(getattr(runner, "streams", 1))
 
 
-def check_resize(size: tuple[int, int]) -> None:
-    w, h = size
-    if w < 1 or h < 1 or w * h > MAX_PIXELS:
-        raise ValueError(f"--resize {w}x{h}: must be at least 1x1 and at most {MAX_PIXELS:,} pixels")
-
-
 @dataclass
 class Denoiser:
     """Denoise OpenCV-style arrays (HWC BGR or HW grey, uint8 or uint16) with any runner.
 
-    ``tile=None`` tiles automatically above ``AUTO_TILE_PIXELS``; ``tile=0`` never tiles; ``tile=N``
-    tiles images of more than N x N pixels into tiles of at most that many (``inference.run_tiled``)."""
+    Its options are its ``config`` (``config.DenoiseConfig``: defined and validated there); the
+    tiling ones: ``tile=None`` tiles automatically above ``AUTO_TILE_PIXELS``; ``tile=0`` never tiles;
+    ``tile=N`` tiles images of more than N x N pixels into tiles of at most that many
+    (``inference.run_tiled``)."""
 
     runner: Runner
     in_channels: int = 3
-    tile: int | None = None
-    overlap: int = DEFAULT_OVERLAP
+    config: DenoiseConfig = field(default_factory=DenoiseConfig)
     meta: dict | None = None
-    resize: tuple[int, int] | None = None  # (W, H): the card's fixed-shape path; output has this size
     model: nn.Module | None = None  # the source network when built from a checkpoint (for info)
-    strength: float = 1.0  # 1 = the network's output, 0 = the input; between: a blend (keeps some grain)
     streams: int = 1  # images the runner takes at once, from as many threads (``files.denoise_files``)
-    ensemble: int = 1  # views averaged (``ensemble.py``): 1, 2, 4 or 8 network runs per image
 
     def __post_init__(self) -> None:
         if self.in_channels not in (1, 3):
             raise ValueError(f"the model takes {self.in_channels} channels; only 1 (grey) or 3 (RGB) can be denoised")
-        if self.tile is not None and self.tile and not (MULTIPLE <= self.tile and 0 <= self.overlap < self.tile):
-            raise ValueError(
-                f"--tile must be >= {MULTIPLE} and --overlap smaller than it (got {self.tile}, {self.overlap})"
-            )
-        if self.resize is not None:
-            check_resize(self.resize)
-        if not 0.0 <= self.strength <= 1.0:
-            raise ValueError(f"--strength must be between 0 (the input) and 1 (fully denoised), got {self.strength}")
-        check_views(self.ensemble)
+
+    # the options that shape each run, read from the config
+    tile = property(lambda self: self.config.tile)
+    overlap = property(lambda self: self.config.overlap)
+    resize = property(lambda self: self.config.resize)
+    strength = property(lambda self: self.config.strength)  # 1 = the network's output, 0 = the input
+    ensemble = property(lambda self: self.config.ensemble)  # views averaged (``ensemble.py``)
+
+    def with_options(self, **changes) -> Denoiser:
+        """This denoiser, sharing its runner, with some of the options that do not change the model
+        changed (``config.FEEDING``: ``strength``, ``ensemble``, ``tile``, ...)."""
+        return dataclasses.replace(self, config=with_feeding(self.config, **changes))
+
+    @classmethod
+    def from_config(cls, config: DenoiseConfig) -> Denoiser | AutoDenoiser:
+        """The denoiser of ``config``: from its checkpoint file (ours or a legacy ``.pt``), its exported
+        ``.onnx``/``.xml`` file, or its shipped model. ``backend``/``precision`` follow the one policy of
+        ``deploy.choose`` (``auto``: OpenVINO when installed, else eager torch; on a GPU, fp16 autocast).
+
+        With neither a file nor a model (or ``model="auto"``) the result is an ``AutoDenoiser``: the
+        same calls, with the shipped model chosen per image from its noise (``auto.py``)."""
+        if config.auto:
+            return AutoDenoiser(lambda name: cls.from_config(dataclasses.replace(config, model=name)), config)
+        path = config.weights
+        if path is not None and str(path).endswith(EXPORTED_SUFFIXES):
+            runner, backend, precision = runner_for_exported(path, config.backend, config.precision, config.streams)
+            meta = {"name": Path(path).stem, "backend": backend, "precision": precision}
+            return cls(runner, 3, config, meta, streams=_streams(runner))
+        ckpt = load_checkpoint(path, config.model, config.arch)
+        return cls.from_checkpoint(ckpt, config, name=config.model)
 
     @classmethod
     def from_weights(
@@ -74,71 +89,29 @@ class Denoiser:
         path: str | os.PathLike | None = None,
         *,
         model: str | None = None,
-        arch: str | None = None,
-        device: str = "cpu",
-        tile: int | None = None,
-        overlap: int = DEFAULT_OVERLAP,
-        backend: str = "auto",
-        precision: str = "auto",
-        resize: tuple[int, int] | None = None,
-        strength: float = 1.0,
-        compile: bool = False,
-        streams: int = 1,
-        ensemble: int = 1,
+        config: DenoiseConfig | None = None,
+        **options,
     ) -> Denoiser | AutoDenoiser:
-        """From a checkpoint file (ours or a legacy ``.pt``), an exported ``.onnx``/``.xml`` file, or
-        a shipped model name (default: the default model). ``backend``/``precision`` follow the one
-        policy of ``deploy.choose`` (``auto``: OpenVINO when installed, else eager torch; on a GPU,
-        fp16 autocast). ``compile``: ``torch.compile`` the torch backend's model. ``streams``: OpenVINO
-        takes that many images at once (0 = its own choice; for folders), other backends one.
-        ``ensemble``: average the outputs of that many flipped/rotated views (1, 2, 4, 8; ``ensemble.py``).
-
-        With neither ``path`` nor ``model`` (or ``model="auto"``) the result is an ``AutoDenoiser``:
-        the same calls, with the shipped model chosen per image from its noise (``auto.py``)."""
-        opts = dict(device=device, tile=tile, overlap=overlap, backend=backend, precision=precision)
-        opts.update(resize=resize, compile=compile, streams=streams)
-        if path is None and model in (None, AUTO) and arch is None:
-            return AutoDenoiser(
-                lambda name: cls.from_weights(model=name, strength=strength, ensemble=ensemble, **opts),
-                strength,
-                ensemble,
-            )
-        if model == AUTO:
-            raise ValueError("model 'auto' picks among the shipped models: give no weights file or --arch with it")
-        if path is not None and str(path).endswith(EXPORTED_SUFFIXES):
-            runner, backend, precision = runner_for_exported(path, backend, precision, streams)
-            meta = {"name": Path(path).stem, "backend": backend, "precision": precision}
-            return cls(
-                runner, 3, tile, overlap, meta, resize, strength=strength, streams=_streams(runner), ensemble=ensemble
-            )
-        ckpt = load_checkpoint(path, model, arch)
-        return cls.from_checkpoint(ckpt, name=model, strength=strength, ensemble=ensemble, **opts)
+        """The short path: a file or a shipped model's name, other options by keyword (the fields of
+        ``DenoiseConfig``: ``tile``, ``backend``, ``strength``, ...) over ``config`` (default: the
+        defaults). No file and no model: the ``auto`` model."""
+        base = config or DenoiseConfig()
+        weights = str(path) if path is not None else base.weights
+        return cls.from_config(dataclasses.replace(base, weights=weights, model=model or base.model, **options))
 
     @classmethod
     def from_checkpoint(
-        cls,
-        ckpt: Checkpoint,
-        *,
-        name: str | None = None,
-        device: str = "cpu",
-        tile: int | None = None,
-        overlap: int = DEFAULT_OVERLAP,
-        backend: str = "auto",
-        precision: str = "auto",
-        resize: tuple[int, int] | None = None,
-        strength: float = 1.0,
-        compile: bool = False,
-        streams: int = 1,
-        ensemble: int = 1,
+        cls, ckpt: Checkpoint, config: DenoiseConfig | None = None, *, name: str | None = None
     ) -> Denoiser:
-        """From a loaded checkpoint, with the options of ``from_weights``. A checkpoint with no file (a
-        model fine-tuned in memory: ``--adapt``, bursts) is converted for its backend in memory: no
-        temporary file, and nothing added to the model cache."""
-        runner, backend, precision = runner_for_checkpoint(ckpt, backend, precision, device, compile, streams)
+        """From a loaded checkpoint, with the runtime and feeding options of ``config`` (its file and
+        model options are not read). A checkpoint with no file (a model fine-tuned in memory:
+        ``--adapt``, bursts) is converted for its backend in memory: no temporary file, and nothing
+        added to the model cache."""
+        c = config or DenoiseConfig()
+        runner, backend, precision = runner_for_checkpoint(ckpt, c.backend, c.precision, c.device, c.compile, c.streams)
         name = name or (Path(ckpt.path).stem if ckpt.path else "adapted")
         meta = {**ckpt.meta, "name": name, "backend": backend, "precision": precision}
-        channels = ckpt.config.in_channels
-        return cls(runner, channels, tile, overlap, meta, resize, ckpt.model, strength, _streams(runner), ensemble)
+        return cls(runner, ckpt.config.in_channels, c, meta, ckpt.model, _streams(runner))
 
     def tiles_for(self, h: int, w: int) -> int:
         """Network runs for an HxW image (tiles, times the ensemble's views): the progress total."""

@@ -15,7 +15,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-CHOICES = (1, 2, 4, 8)
+from .config import ENSEMBLE_VIEWS
+
+CHOICES = ENSEMBLE_VIEWS
 # (quarter turns, flip of the last axis afterwards) per view, in the order they are added
 VIEWS = ((0, False), (0, True), (2, False), (2, True), (1, False), (1, True), (3, False), (3, True))
 

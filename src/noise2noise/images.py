@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import replacing
+from .config import MAX_PIXELS
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pnm")
-MAX_PIXELS = 250_000_000  # refuse to decode larger images (decompression bombs)
 MAX_FILE_BYTES = 2 << 30  # refuse to read larger files into memory
 os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(2**31))  # our own check is stricter
 

@@ -25,6 +25,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .config import DEFAULT_OVERLAP
 from .model import MULTIPLE
 
 __all__ = [
@@ -41,7 +42,6 @@ from .runners import Runner
 
 DEFAULT_TILE = 1536  # tiles of at most 1536 x 1536 pixels (about 1.5 GB with the default backend)
 AUTO_TILE_PIXELS = DEFAULT_TILE * DEFAULT_TILE  # above this many pixels, tile by default
-DEFAULT_OVERLAP = 192
 
 
 def pad_amounts(h: int, w: int, multiple: int = MULTIPLE) -> tuple[int, int]:

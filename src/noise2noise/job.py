@@ -14,45 +14,20 @@ from pathlib import Path
 
 from .adapt import adapt as adapt_model
 from .atomic import check_writable
-from .auto import AUTO, pick
+from .auto import pick
+from .config import DenoiseConfig
 from .data.folders import as_inputs
 from .denoiser import Denoiser
 from .files import Job, denoise_files, plan, shard
 from .images import ImageError, preprocess, read_image
-from .inference import DEFAULT_OVERLAP
 from .weights import load_checkpoint, save_weights
 
+DenoiseOptions = DenoiseConfig  # how each image is denoised (the earlier name of the same class)
 
-@dataclasses.dataclass(kw_only=True)
-class DenoiseOptions:
-    """How each image is denoised: the options of ``Denoiser.from_weights``."""
 
-    weights: str | None = None
-    model: str | None = None  # a shipped model; None or "auto": chosen per image
-    arch: str | None = None
-    device: str = "cpu"
-    backend: str = "auto"
-    precision: str = "auto"
-    compile: bool = False
-    tile: int | None = None
-    overlap: int = DEFAULT_OVERLAP
-    streams: int = 1
-    resize: tuple[int, int] | None = None
-    strength: float = 1.0
-    ensemble: int = 1
-
-    @property
-    def auto(self) -> bool:
-        return self.weights is None and self.model in (None, AUTO) and self.arch is None
-
-    def kwargs(self, streams: int | None = None) -> dict:
-        """The arguments of ``Denoiser.from_weights`` (``path`` and the keywords)."""
-        opts = dataclasses.asdict(self)
-        opts["path"], opts["streams"] = opts.pop("weights"), self.streams if streams is None else streams
-        return opts
-
-    def denoiser(self, streams: int | None = None):
-        return Denoiser.from_weights(**self.kwargs(streams))
+def build(options: DenoiseConfig, streams: int | None = None):
+    """The denoiser of ``options``, taking ``streams`` images at once when given."""
+    return Denoiser.from_config(options if streams is None else dataclasses.replace(options, streams=streams))
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -70,7 +45,7 @@ class AdaptOptions:
 def denoise(
     inputs: str | os.PathLike | list[str],
     out: str | os.PathLike,
-    options: DenoiseOptions | None = None,
+    options: DenoiseConfig | None = None,
     adapt: AdaptOptions | None = None,
     *,
     overwrite: bool = False,
@@ -89,7 +64,7 @@ def denoise(
     Ray (True or "" = a local Ray, else the cluster's address; ``scale.py``) with ``actors`` actors;
     outputs that exist are then left alone, as under torchrun."""
     inputs = as_inputs(inputs)
-    options = options or DenoiseOptions()
+    options = options or DenoiseConfig()
     adapt = adapt or AdaptOptions()
     if ray is not None and ray is not False:
         if adapt.steps:
@@ -100,7 +75,9 @@ def denoise(
         jobs = shard(plan(inputs, out, overwrite), 0, 1, skip_existing=True)
         address = ray if isinstance(ray, str) else None
         gpu = not options.device.startswith("cpu")
-        records = ray_denoise(jobs, options.kwargs(1), gpu, address, actors, progress=progress, on_error=on_error)
+        records = ray_denoise(
+            jobs, dataclasses.replace(options, streams=1), gpu, address, actors, progress=progress, on_error=on_error
+        )
         return _report(jobs, records, sum(1 for r in records if r["error"]))
     jobs = plan(inputs, out, overwrite)
     jobs = shard(jobs, rank, world, skip_existing or world > 1)
@@ -113,7 +90,7 @@ def denoise(
     groups = _groups(jobs, options, adapt, records, on_error)
     failures += len(records)
     for opts, group in groups:
-        den = _adapted(opts, adapt, group, len(groups), streams, progress) if adapt.steps else opts.denoiser(streams)
+        den = _adapted(opts, adapt, group, len(groups), streams, progress) if adapt.steps else build(opts, streams)
         failures += denoise_files(group, den, progress, on_error, label=label, records=records)
     return _report(jobs, records, failures)
 
@@ -125,8 +102,8 @@ def _report(jobs: list[Job], records: list[dict], failures: int) -> dict:
 
 
 def _groups(
-    jobs: list[Job], options: DenoiseOptions, adapt: AdaptOptions, records: list[dict], on_error
-) -> list[tuple[DenoiseOptions, list[Job]]]:
+    jobs: list[Job], options: DenoiseConfig, adapt: AdaptOptions, records: list[dict], on_error
+) -> list[tuple[DenoiseConfig, list[Job]]]:
     """The jobs with the options to denoise them: one group, except when adapting the ``auto``
     model, where each chosen model is adapted on its own images (each decoded once more here)."""
     if not (adapt.steps and options.auto):
@@ -144,7 +121,7 @@ def _groups(
     return [(dataclasses.replace(options, model=m), g) for m, g in sorted(by_model.items())]
 
 
-def _adapted(options: DenoiseOptions, adapt: AdaptOptions, jobs: list[Job], groups: int, streams: int, progress: bool):
+def _adapted(options: DenoiseConfig, adapt: AdaptOptions, jobs: list[Job], groups: int, streams: int, progress: bool):
     """Fine-tune the options' model on the jobs' inputs; the ``Denoiser`` that denoises them: the
     adapted model, built in memory (no temporary file, nothing added to the model cache), or the
     original by its usual path when the held-out check keeps it. ``adapt.save`` keeps the result."""
@@ -160,9 +137,6 @@ def _adapted(options: DenoiseOptions, adapt: AdaptOptions, jobs: list[Job], grou
             dest = dest.with_name(f"{dest.stem}-{options.model}{dest.suffix}")
         save_weights(dest, adapted.model, adapted.config, adapted.meta)
     if adapted.meta["adapted"]["kept"]:
-        return options.denoiser(streams)
-    kw = options.kwargs(streams)
-    for k in ("path", "model", "arch"):
-        kw.pop(k)
+        return build(options, streams)
     name = f"{options.model or (Path(options.weights).stem if options.weights else 'model')}-adapted"
-    return Denoiser.from_checkpoint(adapted, name=name, **kw)
+    return Denoiser.from_checkpoint(adapted, dataclasses.replace(options, streams=streams), name=name)

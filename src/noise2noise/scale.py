@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .config import DenoiseConfig
 from .denoiser import Denoiser
 from .files import Job, Records
 from .images import ImageError
@@ -119,13 +120,13 @@ def import_ray():
 
 class DenoiseActor:
     """One Ray actor: builds its ``Denoiser`` once, then denoises the batches of jobs it is given.
-    ``OPTIONS`` (the arguments of ``Denoiser.from_weights``) is set on a subclass made per job, so a
-    restarted actor needs nothing from the object store."""
+    ``CONFIG`` (a ``DenoiseConfig``) is set on a subclass made per job, so a restarted actor needs
+    nothing from the object store."""
 
-    OPTIONS: dict = {}
+    CONFIG: DenoiseConfig = DenoiseConfig()
 
     def __init__(self) -> None:
-        self.denoiser = Denoiser.from_weights(**self.OPTIONS)
+        self.denoiser = Denoiser.from_config(self.CONFIG)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         records: list[dict] = []
@@ -141,7 +142,7 @@ class DenoiseActor:
 
 def ray_denoise(
     jobs: list[Job],
-    options: dict,
+    config: DenoiseConfig,
     gpu: bool = False,
     address: str | None = None,
     actors: int | None = None,
@@ -149,7 +150,7 @@ def ray_denoise(
     progress: bool = True,
     on_error: Callable[[str], None] | None = None,
 ) -> list[dict]:
-    """Denoise ``jobs`` on Ray, each actor's ``Denoiser`` built by ``Denoiser.from_weights(**options)``;
+    """Denoise ``jobs`` on Ray, each actor's ``Denoiser`` built by ``Denoiser.from_config(config)``;
     one record per job (as ``denoise_files`` records them). ``actors``: the pool's size (default: as
     many as the cluster's CPUs allow at ``cpus_per_actor`` each; with ``gpu``, one GPU each)."""
     ray = import_ray()
@@ -179,7 +180,7 @@ def ray_denoise(
             actors = max(1, int(have if gpu else have // cpus_per_actor))
         actors = min(actors, len(jobs))
         ds = ray.data.from_items([{"src": str(j.src), "dst": str(j.dst)} for j in jobs], override_num_blocks=len(jobs))
-        actor = type("DenoiseActor", (DenoiseActor,), {"OPTIONS": dict(options)})
+        actor = type("DenoiseActor", (DenoiseActor,), {"CONFIG": config})
         with warnings.catch_warnings():  # Ray's notices of its own API changes are not the user's business
             warnings.simplefilter("ignore")
             out = ds.map_batches(

@@ -17,10 +17,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..atomic import check_writable
+from ..config import BurstConfig
 from ..data.folders import as_inputs, list_images
 from ..files import write_output
 from ..images import IMAGE_EXTS, Image, ImageError, read_image
-from .merge import BurstOptions, merge_burst
+from .merge import merge_burst
 
 
 @dataclass
@@ -104,7 +105,7 @@ def read_frames(paths: list[Path], log: Callable[[str], None]) -> tuple[list[Pat
 def burst(
     inputs: str | os.PathLike | list[str],
     out: str | os.PathLike,
-    options: BurstOptions | None = None,
+    options: BurstConfig | None = None,
     *,
     overwrite: bool = False,
     skip_existing: bool = False,
@@ -114,7 +115,7 @@ def burst(
     """Merge every burst of ``inputs`` (see ``find_bursts``) and write its image atomically. A burst
     that fails is reported with its error and the others go on. Returns the report: ``options`` and,
     per burst, ``output``, ``frames``, ``seconds``, ``error`` and what ``merge_burst`` reports."""
-    o = options or BurstOptions()
+    o = options or BurstConfig()
     report: dict = {"options": asdict(o), "bursts": []}
     bursts = find_bursts(inputs, out, overwrite)
     for b in bursts:

@@ -22,6 +22,7 @@ images in float; the fine-tuning works on crops.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import sys
 import time
@@ -34,6 +35,7 @@ import numpy as np
 import torch
 
 from ..auto import pick
+from ..config import BurstConfig
 from ..images import Image, ImageError, postprocess, preprocess, to_float
 from ..noise.profile import BLOCK
 from ..training.fit import fit
@@ -45,34 +47,7 @@ BLUR = 2.0  # sigma of the blur that compares two frames: it averages the noise 
 BLUR_GAIN = float((cv2.getGaussianKernel(int(6 * BLUR) | 1, BLUR) ** 2).sum())
 
 
-@dataclass(kw_only=True)
-class BurstOptions:
-    """How a burst is merged (the options of ``n2n burst``); checked when made."""
-
-    reference: int | None = None  # index of the reference frame; None = the sharpest
-    steps: int = 200  # fine-tuning steps on pairs of frames (0 = merge with the model as it is)
-    lr: float = 1e-4
-    crop: int = 128
-    batch: int = 4
-    seed: int = 0
-    model: str | None = None  # a shipped model; None = auto (chosen from the reference frame)
-    weights: str | None = None  # or a checkpoint
-    backend: str = "auto"
-    precision: str = "auto"
-
-    def __post_init__(self) -> None:
-        if self.reference is not None and (not isinstance(self.reference, int) or self.reference < 0):
-            raise ValueError(f"--reference must be a frame number >= 0, got {self.reference!r}")
-        if not isinstance(self.steps, int) or self.steps < 0:
-            raise ValueError(f"--steps must be a whole number >= 0, got {self.steps!r}")
-        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"--lr must be a finite number > 0, got {self.lr!r}")
-        if not isinstance(self.crop, int) or self.crop < 32:
-            raise ValueError(f"the fine-tuning crop must be at least 32 pixels, got {self.crop!r}")
-        if not isinstance(self.batch, int) or self.batch < 1:
-            raise ValueError(f"the fine-tuning batch must be at least 1, got {self.batch!r}")
-        if self.model is not None and self.weights is not None:
-            raise ValueError("give a weights file or a shipped model name, not both")
+BurstOptions = BurstConfig  # how a burst is merged (the earlier name of the same class)
 
 
 @dataclass
@@ -185,7 +160,7 @@ def _tuned(o: BurstOptions, net: torch.nn.Module, ckpt):
     from ..weights import Checkpoint
 
     tuned = Checkpoint(net, ckpt.config, {**ckpt.meta, "burst": True}, "")
-    return Denoiser.from_checkpoint(tuned, name="burst", backend=o.backend, precision=o.precision)
+    return Denoiser.from_checkpoint(tuned, o.denoising(), name="burst")
 
 
 def _run(den, frame: np.ndarray) -> np.ndarray:
@@ -284,7 +259,7 @@ def merge_burst(
     )
     if len(aligned) == 1:
         log(f"n2n: burst: only {names[ref]} is usable: it is denoised alone")
-    base = Denoiser.from_weights(o.weights, model=model_name, backend=o.backend, precision=o.precision)
+    base = Denoiser.from_config(dataclasses.replace(o.denoising(), model=model_name))
     tolerance = merge_tolerance(sigma)
     losses: list[float] = []
     if len(aligned) > 1 and o.steps:

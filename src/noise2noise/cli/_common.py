@@ -10,12 +10,9 @@ import sys
 from typing import Any
 
 from ..atomic import write_text
-from ..auto import AUTO, AutoDenoiser
-from ..config import ARCHS, BACKENDS, PRECISIONS, check_device
+from ..auto import AutoDenoiser
+from ..config import DenoiseConfig, check_device
 from ..denoiser import Denoiser
-from ..ensemble import CHOICES
-from ..inference import DEFAULT_OVERLAP
-from ..noise.profile import GAUSSIAN, PHONE, PHOTO
 
 _TYPES = {"int": int, "float": float, "str": str}
 
@@ -80,91 +77,57 @@ def device_arg(text: str) -> str:
     return text
 
 
+# the parsers a config field may name in its metadata (``parser=...``): checked as it is typed
+PARSERS = {
+    "size": size_arg,
+    "device": device_arg,
+    "count": non_negative,
+    "positive_number": positive_float,
+}
+
+MODEL_FIELDS = ("weights", "model")  # which model (DenoiseConfig's fields)
+RUNTIME_FIELDS = ("arch", "device", "backend", "precision", "compile")  # how it runs (deploy.choose's policy)
+FEEDING_FIELDS = ("tile", "overlap", "streams", "resize")  # how images are fed to it
+
+
 def add_model_args(p: argparse.ArgumentParser, runtime: bool = True) -> None:
     """``--weights``/``--model`` and, unless ``runtime`` is False (the caller then lists them with
-    ``add_runtime_args`` in a group of its own), ``--arch`` and the runtime options."""
+    ``add_runtime_args`` in a group of its own), ``--arch`` and the runtime options: the fields of
+    ``config.DenoiseConfig``, help and checks there."""
     g = p.add_argument_group("model")
-    g.add_argument("--weights", help="checkpoint: our .safetensors, a legacy .pt state_dict, or an exported .onnx/.xml")
-    g.add_argument(
-        "--model",
-        help=f"a shipped model; default: {AUTO}, which picks per image from its noise ({GAUSSIAN} for white "
-        f"noise, {PHONE} for a phone's in low light, {PHOTO} for other cameras'); `n2n info --models` lists them",
-    )
+    add_fields(g, DenoiseConfig, only=MODEL_FIELDS)
     if runtime:
         add_runtime_args(g)
 
 
 def add_runtime_args(a: argparse._ArgumentGroup) -> None:
     """``--arch``, ``--device``, ``--backend``, ``--precision``, ``--compile`` (the policy of ``deploy.choose``)."""
-    a.add_argument("--arch", choices=ARCHS, help="architecture of a legacy .pt (guessed from its keys if omitted)")
-    a.add_argument(
-        "--device",
-        type=device_arg,
-        default="cpu",
-        help="torch device; other than cpu runs the torch backend (default: %(default)s)",
-    )
-    a.add_argument(
-        "--backend",
-        default="auto",
-        choices=BACKENDS,
-        help="auto: OpenVINO when installed (bf16 where the CPU has it), else torch (default: %(default)s)",
-    )
-    a.add_argument(
-        "--precision",
-        default="auto",
-        choices=PRECISIONS,
-        help="fp32 alone selects eager torch, the exact reference path; on a CPU auto runs a shipped int8 "
-        "model where there is one (OpenVINO), else bf16 where native; on a GPU auto is fp16 (default: %(default)s)",
-    )
-    a.add_argument(
-        "--compile", action="store_true", help="torch backend: torch.compile the model (pays off on a GPU, many images)"
-    )
+    add_fields(a, DenoiseConfig, only=RUNTIME_FIELDS)
 
 
-def load_denoiser(
-    args: argparse.Namespace,
-    tile: int | None = None,
-    overlap: int = DEFAULT_OVERLAP,
-    resize: tuple[int, int] | None = None,
-    strength: float = 1.0,
-    streams: int = 1,
-    ensemble: int = 1,
-) -> Denoiser | AutoDenoiser:
-    """The Denoiser of the model options: the same call a Python user makes."""
-    return Denoiser.from_weights(
-        args.weights,
-        model=args.model,
-        arch=args.arch,
-        device=args.device,
-        tile=tile,
-        overlap=overlap,
-        backend=args.backend,
-        precision=args.precision,
-        resize=resize,
-        strength=strength,
-        compile=args.compile,
-        streams=streams,
-        ensemble=ensemble,
-    )
+def load_denoiser(args: argparse.Namespace, **options: Any) -> Denoiser | AutoDenoiser:
+    """The Denoiser of the parsed options (with ``options`` over them): the same call a Python user makes."""
+    return Denoiser.from_config(config_from(DenoiseConfig, args, **options))
 
 
 def add_ensemble_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--ensemble",
-        type=int,
-        default=1,
-        choices=CHOICES,
-        help="average the outputs of this many flipped/rotated copies of each image: better, and that many "
-        "times slower (default: %(default)s)",
-    )
+    add_fields(p, DenoiseConfig, only=("ensemble",))
 
 
-def add_fields(p: argparse.ArgumentParser, cls: type, everyday: tuple[str, ...] | None = None) -> None:
-    """One option per field of the dataclass ``cls``: ``--field-name``, typed by the annotation, help
-    and choices from the field's metadata (``config.option``), default from the field. With
-    ``everyday``, the other fields' options are listed apart, under "advanced"."""
+def add_fields(
+    p: argparse.ArgumentParser | argparse._ArgumentGroup,
+    cls: type,
+    everyday: tuple[str, ...] | None = None,
+    only: tuple[str, ...] | None = None,
+) -> None:
+    """One option per field of the dataclass ``cls`` (or of its fields named in ``only``):
+    ``--field-name``, typed by the annotation or by the metadata's ``parser`` (``PARSERS``), help and
+    choices from the field's metadata (``config.option``), default from the field. With ``everyday``,
+    the other fields' options are listed apart, under "advanced"."""
     advanced = p.add_argument_group("advanced") if everyday is not None else p
     for f in dataclasses.fields(cls):
+        if only is not None and f.name not in only:
+            continue
         g = p if everyday is None or f.name in everyday else advanced
         meta = dict(f.metadata)
         help_text = meta.pop("help", "")
@@ -185,15 +148,18 @@ def add_fields(p: argparse.ArgumentParser, cls: type, everyday: tuple[str, ...] 
             )
             continue
         base = str(f.type).replace(" | None", "")
-        kind = _TYPES[base[5:-1] if base.startswith("list[") else base]
+        parser = meta.pop("parser", None)
+        kind = PARSERS[parser] if parser else _TYPES[base[5:-1] if base.startswith("list[") else base]
         names = [short, "--" + f.name.replace("_", "-")] if short else ["--" + f.name.replace("_", "-")]
         suffix = "" if meta.get("required") or default in (None, []) else " (default: %(default)s)"
         g.add_argument(*names, dest=f.name, type=kind, default=default, help=help_text + suffix, **meta)
 
 
-def config_from(cls: type, args: argparse.Namespace) -> Any:
-    """An instance of the dataclass ``cls`` from the parsed options of ``add_fields``."""
-    return cls(**{f.name: getattr(args, f.name) for f in dataclasses.fields(cls)})
+def config_from(cls: type, args: argparse.Namespace, **overrides: Any) -> Any:
+    """An instance of the dataclass ``cls`` from the parsed options of ``add_fields`` (a field the
+    command has no option for keeps its default), with ``overrides`` over them."""
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if hasattr(args, f.name)}
+    return cls(**{**values, **overrides})
 
 
 def write_report(dest: str, text: str) -> None:

@@ -7,9 +7,9 @@ import sys
 
 from ..atomic import check_writable
 from ..bursts.job import burst
-from ..bursts.merge import BurstOptions
+from ..config import BurstConfig
 from ..reports import dumps
-from ._common import add_model_args, non_negative, positive_float, write_report
+from ._common import add_fields, config_from, write_report
 
 HELP = "Merge a burst (several shots of one scene) into one image, fine-tuning on its own noise."
 DESCRIPTION = """Merge a burst into one image: every frame is aligned to a reference frame (the
@@ -27,23 +27,7 @@ EXAMPLE = """n2n burst shot1.jpg shot2.jpg shot3.jpg shot4.jpg -o merged.jpg
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("frames", nargs="+", help="frame files, a folder or a glob (or one folder of scene folders)")
     p.add_argument("-o", "--out", required=True, help="output image file, or folder (one image per scene)")
-    p.add_argument(
-        "--reference",
-        type=non_negative,
-        default=None,
-        metavar="N",
-        help="frame N (from 0) is the reference (default: the sharpest)",
-    )
-    add_model_args(p, runtime=False)
-    d = BurstOptions()
-    p.add_argument(
-        "--steps",
-        type=non_negative,
-        default=d.steps,
-        help="fine-tuning steps on the burst; 0 = merge the denoised frames without (default: %(default)s)",
-    )
-    p.add_argument("--lr", type=positive_float, default=d.lr, help="fine-tuning learning rate (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=d.seed, help="seed of the fine-tuning's crops (default: %(default)s)")
+    add_fields(p, BurstConfig, everyday=("reference", "model", "weights", "steps", "lr", "seed"))
     p.add_argument("--overwrite", action="store_true", help="allow writing over a frame")
     p.add_argument(
         "--skip-existing", action="store_true", help="leave outputs that already exist (resume a set of scenes)"
@@ -60,9 +44,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.json_out not in (None, "-"):
         check_writable(args.json_out)
-    o = BurstOptions(
-        reference=args.reference, steps=args.steps, lr=args.lr, seed=args.seed, model=args.model, weights=args.weights
-    )
+    o = config_from(BurstConfig, args)
     report = burst(
         args.frames, args.out, o, overwrite=args.overwrite, skip_existing=args.skip_existing, progress=not args.quiet
     )

@@ -1,4 +1,5 @@
-"""``n2n denoise INPUT... -o OUT``: denoise files, folders and globs."""
+"""``n2n denoise INPUT... -o OUT``: denoise files, folders and globs. The model options are the fields
+of ``config.DenoiseConfig`` (help and checks there); the rest are the job's."""
 
 from __future__ import annotations
 
@@ -9,17 +10,18 @@ from collections import Counter
 from pathlib import Path
 
 from ..atomic import check_writable
-from ..inference import DEFAULT_OVERLAP
-from ..job import AdaptOptions, DenoiseOptions, denoise
+from ..config import DenoiseConfig
+from ..job import AdaptOptions, denoise
 from ..reports import dumps
 from ._common import (
-    add_ensemble_arg,
+    FEEDING_FIELDS,
+    RUNTIME_FIELDS,
+    add_fields,
     add_model_args,
-    add_runtime_args,
+    config_from,
     non_negative,
     non_negative_float,
     positive,
-    size_arg,
     write_report,
 )
 
@@ -32,13 +34,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", nargs="+", help="files, folders or glob patterns")
     p.add_argument("-o", "--out", required=True, help="output folder (created with the first output)")
     add_model_args(p, runtime=False)
-    p.add_argument(
-        "--strength",
-        type=float,
-        default=1.0,
-        help="blend of output and input: 1 = fully denoised, 0 = the input, 0.7 keeps some grain (default: %(default)s)",
-    )
-    add_ensemble_arg(p)
+    add_fields(p, DenoiseConfig, only=("strength", "ensemble"))
     p.add_argument(
         "--skip-existing",
         action="store_true",
@@ -70,29 +66,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar, no per-file model lines")
     _add_adapt_arguments(p)
     adv = p.add_argument_group("advanced")
-    add_runtime_args(adv)
-    adv.add_argument(
-        "--tile",
-        type=non_negative,
-        default=None,
-        help="tiles of at most TILE x TILE pixels for larger images (default: 1536; 0 = never tile)",
-    )
-    adv.add_argument(
-        "--overlap",
-        type=non_negative,
-        default=DEFAULT_OVERLAP,
-        help="least tile overlap in pixels (default: %(default)s)",
-    )
-    adv.add_argument(
-        "--streams",
-        type=non_negative,
-        default=1,
-        help="OpenVINO, two or more files: images denoised at once, each on its share of the cores "
-        "(0 = OpenVINO's choice; default: %(default)s, all cores on one image)",
-    )
-    adv.add_argument(
-        "--resize", type=size_arg, help="WxH: the reference card's fixed-shape path (output has this size)"
-    )
+    add_fields(adv, DenoiseConfig, only=RUNTIME_FIELDS + FEEDING_FIELDS)
 
 
 def _add_adapt_arguments(p: argparse.ArgumentParser) -> None:
@@ -143,21 +117,7 @@ def _stride(text: str) -> int | str:
 def run(args: argparse.Namespace) -> int:
     if args.json_out not in (None, "-"):
         check_writable(args.json_out)
-    options = DenoiseOptions(
-        weights=args.weights,
-        model=args.model,
-        arch=args.arch,
-        device=args.device,
-        backend=args.backend,
-        precision=args.precision,
-        compile=args.compile,
-        tile=args.tile,
-        overlap=args.overlap,
-        streams=args.streams,
-        resize=args.resize,
-        strength=args.strength,
-        ensemble=args.ensemble,
-    )
+    options = config_from(DenoiseConfig, args)
     adapting = AdaptOptions(
         steps=args.adapt,
         lr=args.adapt_lr,

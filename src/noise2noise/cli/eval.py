@@ -75,9 +75,7 @@ def run(args: argparse.Namespace) -> int:
     if args.montage:
         check_writable(args.montage, folder=True)
     label = Path(args.weights).stem if args.weights else (args.model or AUTO)
-    specs = build_methods(
-        args.method or ["model"], args.noise, lambda: load_denoiser(args, tile=0, ensemble=args.ensemble), label
-    )
+    specs = build_methods(args.method or ["model"], args.noise, lambda: load_denoiser(args, tile=0), label)
     results, config = evaluate(
         args.data,
         specs,

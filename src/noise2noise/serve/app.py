@@ -22,7 +22,6 @@ their extension and the download name: nothing the client sends becomes a path.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import re
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -109,7 +108,7 @@ class Api:
         """Decode, denoise and encode, as ``n2n denoise`` does (runs in the worker thread); returns
         the bytes, their extension and what the output's ``meta`` says (the model used)."""
         image = decode_image(data, filename or "upload")
-        den = dataclasses.replace(self.pool.get(model), strength=strength, ensemble=ensemble)
+        den = self.pool.get(model).with_options(strength=strength, ensemble=ensemble)
         h, w = image.pixels.shape[:2]
         self.progress.set(job, state="running", done=0, total=den.tiles_for(h, w))
         ext = _answer_ext(filename, data)
@@ -174,12 +173,13 @@ class Api:
 
     def work_burst(self, frames: list[tuple[str, bytes]], model: str | None, steps: int) -> tuple[bytes, str, dict]:
         """Decode the frames, merge them as ``n2n burst`` does and encode (in the worker thread)."""
-        from ..bursts.merge import BurstOptions, merge_burst
+        from ..bursts.merge import merge_burst
+        from ..config import BurstConfig
 
         names = [n or f"frame{k}" for k, (n, _) in enumerate(frames)]
         images = [decode_image(data, name) for name, (_, data) in zip(names, frames)]
         name, weights = self.pool.source(model)
-        o = BurstOptions(steps=steps, model=name, weights=weights)
+        o = BurstConfig(steps=steps, model=name, weights=weights)
         result = merge_burst(images, names, o, progress=False, log=lambda m: None)
         ext = _answer_ext(frames[0][0], frames[0][1])
         return encode_image(result.image, ext), ext, result.report
