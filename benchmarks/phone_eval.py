@@ -7,8 +7,8 @@ photos (``--noise phone:G``, ``phone.py``) of the test sets, at several strength
     python benchmarks/phone_eval.py run --sets Kodak24 --gains 32 --limit 4 --out /tmp/p.jsonl   # a quick look
     python benchmarks/phone_eval.py table docs/results/phone-eval.jsonl              # the Markdown tables
 
-``run`` appends one JSON line per (set, noise, method), replacing a line measured earlier for the same three, with the per-image PSNR/SSIM, from the library's
-``evaluate`` (the same inputs, seeds and 8-bit protocol as ``n2n eval --protocol uint8``). Methods:
+``run`` appends one JSON line per (set, noise, method), replacing a line measured earlier for the
+same three, with the per-image PSNR/SSIM, from the library's ``evaluate`` (the same inputs, seeds and 8-bit protocol as ``n2n eval --protocol uint8``). Methods:
 the noisy input, ``wavelet`` (BayesShrink), ``wavelet-visu`` (VisuShrink), ``nlm`` (all with the noise
 level estimated from the image), and each shipped model by the default path (int8 on OpenVINO where
 shipped). ``table`` prints the mean PSNR / SSIM per row, and for the default model its margin over the
