@@ -148,3 +148,35 @@ def test_the_top_level_stays_small():
     """At most 18 modules side by side at the top; the rest live in packages by concern."""
     top = sorted(p.name for p in PKG.glob("*.py"))
     assert len(top) <= 18, top
+
+
+def forwarded_properties() -> list[str]:
+    """Properties that only hand on another object's attribute (``return self.first.x``)."""
+    found = []
+    for name, path in modules().items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            is_property = any(isinstance(d, ast.Name) and d.id == "property" for d in node.decorator_list)
+            body = [b for b in node.body if not (isinstance(b, ast.Expr) and isinstance(b.value, ast.Constant))]
+            if is_property and len(body) == 1 and isinstance(body[0], ast.Return):
+                v = body[0].value
+                if isinstance(v, ast.Attribute) and isinstance(v.value, ast.Attribute):
+                    if isinstance(v.value.value, ast.Name) and v.value.value.id == "self":
+                        found.append(f"{name}.{node.name}")
+    return found
+
+
+def test_no_denoiser_forwards_attributes_by_hand():
+    """Every denoiser honours one contract (``inference.ImageDenoiser``); none impersonates another
+    by handing on its attributes one by one."""
+    assert forwarded_properties() == []
+    from noise2noise.auto import AutoDenoiser
+    from noise2noise.denoiser import Denoiser
+    from noise2noise.ensemble import Ensemble, Strength
+    from noise2noise.inference import ImageMethods
+
+    for cls in (Denoiser, AutoDenoiser, Ensemble, Strength):
+        assert issubclass(cls, ImageMethods), cls
+        for method in ("run_array", "steps"):
+            assert method in vars(cls), (cls, method)  # its own array method, not inherited

@@ -15,6 +15,7 @@ from noise2noise.cli import build_parser, main
 from noise2noise.cli._common import config_from
 from noise2noise.config import MIN_TILE, BurstConfig, DenoiseConfig
 from noise2noise.denoiser import Denoiser
+from noise2noise.ensemble import Ensemble, Strength
 from noise2noise.job import DenoiseOptions
 from noise2noise.model import MULTIPLE
 
@@ -106,8 +107,19 @@ def test_every_way_in_gives_the_same_output(tiny_weights, photo):
 def test_with_options_shares_the_runner_and_keeps_the_model(tiny_weights, photo):
     den = Denoiser.from_weights(tiny_weights, precision="fp32", tile=0)
     half = den.with_options(strength=0.5)
-    assert half.runner is den.runner and half.strength == 0.5 and den.strength == 1.0
+    assert half.base.runner is den.runner and half.config.strength == 0.5 and den.config.strength == 1.0
+    assert isinstance(half, Strength) and half.inner.config.strength == 0.5
+    assert den.with_options(ensemble=2, strength=1.0).__class__ is Ensemble
     with pytest.raises(ValueError, match="precision"):
         den.with_options(precision="int8")  # a new runtime: from_config
     with pytest.raises(ValueError, match="--strength"):
         den.with_options(strength=2.0)  # still validated
+
+
+def test_every_denoiser_honours_the_contract(tiny_weights):
+    from noise2noise.inference import ImageDenoiser
+
+    fixed = Denoiser.from_weights(tiny_weights, precision="fp32")
+    for den in (fixed, fixed.with_options(ensemble=2), fixed.with_options(strength=0.5), Denoiser.from_weights()):
+        assert isinstance(den, ImageDenoiser), type(den)
+        assert isinstance(den.base, Denoiser) and den.base.model is not None  # the network at its core

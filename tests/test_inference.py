@@ -5,6 +5,7 @@ import pytest
 from conftest import DATA, REF
 from noise2noise.config import DenoiseConfig
 from noise2noise.denoiser import Denoiser
+from noise2noise.ensemble import wrap
 from noise2noise.inference import pad, run_padded, run_tiled, tile_grid
 
 
@@ -127,7 +128,7 @@ def test_ensemble_averages_away_what_depends_on_orientation():
         return v + np.linspace(-1, 1, v.shape[-1], dtype=np.float32)
 
     for n in (2, 4, 8):
-        den = Denoiser(ramp, config=DenoiseConfig(ensemble=n, tile=0))
+        den = wrap(Denoiser(ramp, config=DenoiseConfig(ensemble=n, tile=0)))
         np.testing.assert_allclose(den.run_array(x), x, atol=1e-6)
     np.testing.assert_allclose(Denoiser(ramp, config=DenoiseConfig(tile=0)).run_array(x), ramp(x))
     with pytest.raises(ValueError, match="ensemble"):
@@ -136,7 +137,7 @@ def test_ensemble_averages_away_what_depends_on_orientation():
 
 def test_ensemble_progress_counts_every_view_and_tile():
     x = np.zeros((1, 3, 100, 70), np.float32)
-    den = Denoiser(identity, config=DenoiseConfig(tile=64, overlap=8, ensemble=8))
+    den = wrap(Denoiser(identity, config=DenoiseConfig(tile=64, overlap=8, ensemble=8)))
     ticks = []
     out = den.run_array(x, ticks.append)
     assert out.shape == x.shape and sum(ticks) == den.tiles_for(100, 70) > 8 * 4

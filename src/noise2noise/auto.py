@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .config import FEEDING, with_feeding
-from .images import Image, join_array, preprocess, split_array
+from .inference import ImageMethods, Progress
 from .noise.profile import GAUSSIAN, PHONE, PHOTO, NoiseProfile, choose, profile
 
 AUTO = "auto"
@@ -46,10 +46,11 @@ def pick(x: np.ndarray) -> Choice:
 
 
 @dataclass
-class AutoDenoiser:
-    """Denoises like a ``Denoiser`` (same call, same arrays), choosing the model per image.
+class AutoDenoiser(ImageMethods):
+    """A denoiser (``inference.ImageDenoiser``) that picks, per image, the shipped model its noise
+    calls for, and runs that model's denoiser.
 
-    ``build(name)`` returns the ``Denoiser`` of a shipped model with the shared options (``config``);
+    ``build(name)`` returns the denoiser of a shipped model with the shared options (``config``);
     each is built once, on first use, and shared by copies made with ``with_options`` (the server
     changes ``strength``/``ensemble`` per request that way)."""
 
@@ -59,10 +60,13 @@ class AutoDenoiser:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        self.first = self.get(PHOTO)  # built now, so bad options fail before any image is read
+        first = self.get(PHOTO)  # built now, so bad options fail before any image is read
+        self.base, self.streams = first.base, first.streams  # every candidate: one architecture, one runtime
+        keep = ("backend", "precision")
+        self.meta = {"name": AUTO, "models": list(CANDIDATES), **{k: first.meta[k] for k in keep if k in first.meta}}
 
     def get(self, name: str) -> Any:
-        """The ``Denoiser`` of ``name`` with this one's options (strength, ensemble, ...)."""
+        """The denoiser of ``name`` with this one's options (strength, ensemble, ...)."""
         with self._lock:
             if name not in self._built:
                 self._built[name] = self.build(name)
@@ -75,64 +79,17 @@ class AutoDenoiser:
         the model changed (``config.FEEDING``)."""
         return dataclasses.replace(self, config=with_feeding(self.config, **changes))
 
-    @property
-    def strength(self) -> float:
-        return self.config.strength
-
-    @property
-    def ensemble(self) -> int:
-        return self.config.ensemble
-
-    # the attributes callers read from a Denoiser
-    @property
-    def streams(self) -> int:
-        return self.first.streams
-
-    @property
-    def resize(self) -> tuple[int, int] | None:
-        return self.first.resize
-
-    @property
-    def in_channels(self) -> int:
-        return self.first.in_channels
-
-    @property
-    def model(self) -> Any:
-        return self.first.model
-
-    @property
-    def meta(self) -> dict:
-        keep = ("backend", "precision")
-        return {
-            "name": AUTO,
-            "models": list(CANDIDATES),
-            **{k: self.first.meta[k] for k in keep if k in self.first.meta},
-        }
-
-    def tiles_for(self, h: int, w: int) -> int:
-        return self.first.tiles_for(h, w)  # every candidate has the same architecture and tiling
-
     def choose(self, x: np.ndarray) -> tuple[Any, Choice]:
-        """The chosen model's ``Denoiser`` for the preprocessed ``x`` (``1xCxHxW``), and the choice."""
+        """The chosen model's denoiser for the preprocessed ``x`` (``1xCxHxW``), and the choice."""
         c = pick(x)
         return self.get(c.model), c
 
-    def run_array(self, x: np.ndarray, progress: Callable[[int], None] | None = None) -> np.ndarray:
-        return self.choose(x)[0].run_array(x, progress)
-
-    def denoise(self, pixels: np.ndarray, progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, Choice]:
-        """An OpenCV array denoised (same shape and dtype, checked as a fixed model checks it), and
-        the choice made for it."""
-        colour, alpha, one_channel = split_array(pixels)
-        x = preprocess(colour, self.resize)
+    def run_and_choose(self, x: np.ndarray, progress: Progress = None) -> tuple[np.ndarray, Choice]:
         den, c = self.choose(x)
-        return join_array(den.denoise_array(x, colour.dtype.type, progress), den.resized_alpha(alpha), one_channel), c
+        return den.run_array(x, progress), c
 
-    def __call__(self, pixels: np.ndarray, progress: Callable[[int], None] | None = None) -> np.ndarray:
-        return self.denoise(pixels, progress)[0]
+    def run_array(self, x: np.ndarray, progress: Progress = None) -> np.ndarray:
+        return self.run_and_choose(x, progress)[0]
 
-    def denoise_image(self, image: Image, progress: Callable[[int], None] | None = None) -> Image:
-        """A decoded file denoised; the output's ``meta`` names the model and the figures."""
-        den = self.first
-        out, c = self.denoise(den.check_pixels(image.pixels), progress)
-        return Image(out, den.resized_alpha(image.alpha), c.as_dict())
+    def steps(self, h: int, w: int) -> int:
+        return self.get(PHOTO).steps(h, w)  # every candidate has the same architecture and tiling

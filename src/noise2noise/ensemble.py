@@ -7,15 +7,21 @@ to improve example-based single image super resolution"; Lim et al. 2017, EDSR's
 for ``n2n-gaussian`` on Kodak24 at sigma 25 (``benchmarks/ensemble_gain.py``). It costs one
 network run per view. Views are taken in this order, so that up to 4 need no transpose: identity,
 horizontal flip, half turn, vertical flip, then the four transposed views.
+
+``Ensemble`` and ``Strength`` wrap any denoiser (``inference.ImageDenoiser``) in what a config's
+``ensemble`` and ``strength`` ask for; ``wrap`` applies both to a model's ``Denoiser``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from .config import ENSEMBLE_VIEWS
+from .inference import ImageMethods, Progress, match_channels
 
 CHOICES = ENSEMBLE_VIEWS
 # (quarter turns, flip of the last axis afterwards) per view, in the order they are added
@@ -57,3 +63,68 @@ def self_ensemble(run: Callable[[np.ndarray], np.ndarray], x: np.ndarray, n: int
         acc = y.astype(np.float32, copy=True) if acc is None else acc + y
     assert acc is not None
     return acc / np.float32(n)
+
+
+# ---- the wrappers: what a config's ensemble and strength add around any denoiser --------------------
+
+
+@dataclass
+class Ensemble(ImageMethods):
+    """``inner``'s output averaged over ``config.ensemble`` views (``self_ensemble``): one network run per view."""
+
+    inner: Any
+    config: Any
+
+    def __post_init__(self) -> None:
+        check_views(self.config.ensemble)
+        self.meta, self.streams, self.base = self.inner.meta, self.inner.streams, self.inner.base
+
+    def run_array(self, x: np.ndarray, progress: Progress = None) -> np.ndarray:
+        # the views of the image as the model takes it (a grey image in three channels for an RGB
+        # model), averaged before it goes back: the same sums whatever the channels
+        y = self_ensemble(
+            lambda v: self.inner.run_array(v, progress), match_channels(x, self.base.in_channels), self.config.ensemble
+        )
+        return match_channels(y, x.shape[1])
+
+    def steps(self, h: int, w: int) -> int:
+        return sum(self.inner.steps(vh, vw) for vh, vw in view_shapes(h, w, self.config.ensemble))
+
+    def with_options(self, **changes: Any) -> Any:
+        return self.base.with_options(**changes)
+
+
+@dataclass
+class Strength(ImageMethods):
+    """A blend of ``inner``'s output and its input: ``x + s * (clip(inner(x)) - x)`` with ``s =
+    config.strength`` (1: the output, 0: the input exactly, with no network run; between: some grain
+    kept). The pictures are blended, not the raw output."""
+
+    inner: Any
+    config: Any
+
+    def __post_init__(self) -> None:
+        self.meta, self.streams, self.base = self.inner.meta, self.inner.streams, self.inner.base
+
+    def run_array(self, x: np.ndarray, progress: Progress = None) -> np.ndarray:
+        s = self.config.strength
+        if s == 0:
+            if progress:
+                progress(self.inner.steps(*x.shape[-2:]))
+            return x
+        return x + np.float32(s) * (np.clip(self.inner.run_array(x, progress), 0, 1) - x)
+
+    def steps(self, h: int, w: int) -> int:
+        return self.inner.steps(h, w)
+
+    def with_options(self, **changes: Any) -> Any:
+        return self.base.with_options(**changes)
+
+
+def wrap(den: Any) -> Any:
+    """``den`` (a model's ``Denoiser``) in the wrappers its config asks for: the ensemble, then the blend."""
+    if den.config.ensemble > 1:
+        den = Ensemble(den, den.config)
+    if den.config.strength != 1:
+        den = Strength(den, den.config)
+    return den

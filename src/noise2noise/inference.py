@@ -16,16 +16,22 @@ defaults, ``benchmarks/tile_cost.py``) for little extra compute:
   ``overlap // 3`` pixels, so every pixel keeps about ``overlap / 3`` pixels of context.
 
 A runner (``runners.Runner``) is eager PyTorch, ONNX Runtime or OpenVINO; this module does not care.
+
+The contract every denoiser honours (``ImageDenoiser``: one array method, one image method) is here
+too, with ``ImageMethods``, the image methods any denoiser gets from its array method.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
 
+import cv2
 import numpy as np
 
 from .config import DEFAULT_OVERLAP
+from .images import Image, check_array, join_array, postprocess, preprocess, split_array
 from .model import MULTIPLE
 
 __all__ = [
@@ -33,6 +39,8 @@ __all__ = [
     "DEFAULT_OVERLAP",
     "DEFAULT_TILE",
     "MULTIPLE",
+    "ImageDenoiser",
+    "ImageMethods",
     "pad",
     "run_padded",
     "run_tiled",
@@ -56,6 +64,15 @@ def pad(x: np.ndarray, multiple: int = MULTIPLE) -> np.ndarray:
         return x
     mode = "reflect" if ph < h and pw < w else "edge"
     return np.pad(x, ((0, 0), (0, 0), (0, ph), (0, pw)), mode=mode)
+
+
+def match_channels(x: np.ndarray, n: int) -> np.ndarray:
+    """``1xCxHxW`` with ``n`` channels: a grey image repeated for an RGB model, or an RGB image
+    averaged for a grey one (and back, for the output)."""
+    c = x.shape[1]
+    if c == n:
+        return x
+    return np.repeat(x, n, axis=1) if c == 1 else x.mean(axis=1, keepdims=True)
 
 
 def run_padded(runner: Runner, x: np.ndarray) -> np.ndarray:
@@ -140,3 +157,83 @@ def run_tiled(
                 progress(1)
     assert acc is not None
     return acc[..., :h, :w]
+
+
+# ---- the denoiser contract ------------------------------------------------------------------------
+
+Progress = Callable[[int], None] | None
+
+
+@runtime_checkable
+class ImageDenoiser(Protocol):
+    """What every denoiser honours (a model's ``Denoiser``, ``auto``, the ensemble and strength wrappers):
+
+    * ``run_array(x, progress)``: ``1xCxHxW`` float32 in [0, 1] -> ``1xCxHxW`` float32, unclipped;
+    * ``denoise_image(image, progress)``: a decoded file -> its denoised ``Image``: same shape and
+      dtype, alpha passed through, ``meta`` naming the model (and for ``auto``, why);
+    * ``config`` (its ``DenoiseConfig``), ``meta`` (name, backend, precision), ``streams`` (images it
+      takes at once), ``base`` (the model's ``Denoiser`` at its core, for the network's size) and
+      ``tiles_for(h, w)`` (network runs for an HxW image: the progress total).
+
+    ``progress(n)`` is called as network runs finish. ``ImageMethods`` gives a class the image
+    methods from its ``run_array``."""
+
+    config: Any
+    meta: dict
+    streams: int
+
+    def run_array(self, x: np.ndarray, progress: Progress = None) -> np.ndarray: ...
+
+    def denoise_image(self, image: Image, progress: Progress = None) -> Image: ...
+
+    def tiles_for(self, h: int, w: int) -> int: ...
+
+
+class ImageMethods:
+    """The image methods of a denoiser, from its ``run_array`` (``run_and_choose`` where it picks
+    its model per image), ``steps``, ``config`` and ``meta``: the card's pre- and post-processing
+    around the array, alpha passed through, the input's shape and dtype kept."""
+
+    config: Any
+    meta: dict
+
+    def run_array(self, x: np.ndarray, progress: Progress = None) -> np.ndarray:
+        raise NotImplementedError
+
+    def steps(self, h: int, w: int) -> int:
+        """Network runs for an ``h`` x ``w`` array as ``run_array`` receives it."""
+        raise NotImplementedError
+
+    def run_and_choose(self, x: np.ndarray, progress: Progress = None) -> tuple[np.ndarray, Any]:
+        """``run_array(x)`` and the automatic choice behind it: None where the model is fixed."""
+        return self.run_array(x, progress), None
+
+    def tiles_for(self, h: int, w: int) -> int:
+        """Network runs for an HxW image (after ``resize``): the progress total."""
+        if self.config.resize:
+            w, h = self.config.resize
+        return self.steps(h, w)
+
+    def denoise(self, pixels: np.ndarray, progress: Progress = None) -> tuple[np.ndarray, Any]:
+        """An OpenCV array (HxW, HxWx1, HxWx3 BGR or HxWx4 BGRA; uint8/uint16) denoised, in its own
+        shape and dtype (alpha passed through), and the automatic choice behind it (or None)."""
+        colour, alpha, one_channel = split_array(pixels)
+        x = preprocess(colour, self.config.resize)
+        y, choice = self.run_and_choose(x, progress)
+        return join_array(postprocess(y, colour.dtype.type), self.resized_alpha(alpha), one_channel), choice
+
+    def __call__(self, pixels: np.ndarray, progress: Progress = None) -> np.ndarray:
+        """``denoise(pixels)`` without the choice: same shape and dtype, BGR as OpenCV reads it."""
+        return self.denoise(pixels, progress)[0]
+
+    def denoise_image(self, image: Image, progress: Progress = None) -> Image:
+        """A decoded file denoised; alpha passed through (resized with ``resize``); the output's
+        ``meta`` names the model, and for an automatic choice the figures it was made on."""
+        out, choice = self.denoise(check_array(image.pixels), progress)
+        meta = choice.as_dict() if choice is not None else {"model": (self.meta or {}).get("name")}
+        return Image(out, self.resized_alpha(image.alpha), meta)
+
+    def resized_alpha(self, alpha: np.ndarray | None) -> np.ndarray | None:
+        if alpha is not None and self.config.resize is not None:
+            alpha = cv2.resize(alpha, self.config.resize, interpolation=cv2.INTER_NEAREST)
+        return alpha

@@ -80,9 +80,8 @@ def model_method(denoiser) -> Method:
 
     def run(x: np.ndarray) -> tuple[np.ndarray, dict]:
         chw = np.ascontiguousarray(x.transpose(2, 0, 1))[None]
-        den, choice = denoiser.choose(chw)
+        y, choice = denoiser.run_and_choose(chw)
         fields = choice.as_dict() if choice else {"model": (denoiser.meta or {}).get("name")}
-        y = den.run_array(chw)
         return to_uint8(y[0].transpose(1, 2, 0)), fields
 
     return run
@@ -321,12 +320,13 @@ def build_methods(
         if m == "model":
             den = load_denoiser()
             params = flops = None
-            if den.model is not None:  # exported files carry no torch model to count
-                info = model_info(den.model, (3, 256, 256))
+            if den.base.model is not None:  # exported files carry no torch model to count
+                info = model_info(den.base.model, (3, 256, 256))
                 params, flops = info["params"], info["flops"]
+            views = den.config.ensemble
             tag = f"{den.meta.get('backend', 'torch')} {den.meta.get('precision', '')}".strip()
-            tag += f", ensemble x{den.ensemble}" if den.ensemble > 1 else ""
-            specs.append(MethodSpec(f"{label} [{tag}]", model_method(den), params, flops, den.ensemble))
+            tag += f", ensemble x{views}" if views > 1 else ""
+            specs.append(MethodSpec(f"{label} [{tag}]", model_method(den), params, flops, views))
         elif m == "noisy":
             specs.append(MethodSpec("noisy", noisy_method))
         else:
