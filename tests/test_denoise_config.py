@@ -123,3 +123,32 @@ def test_every_denoiser_honours_the_contract(tiny_weights):
     for den in (fixed, fixed.with_options(ensemble=2), fixed.with_options(strength=0.5), Denoiser.from_weights()):
         assert isinstance(den, ImageDenoiser), type(den)
         assert isinstance(den.base, Denoiser) and den.base.model is not None  # the network at its core
+
+
+def test_typed_results_give_the_reports_keys():
+    from noise2noise.reports import BurstResult, FileResult, RunReport
+
+    ok = FileResult("a.png", "out/a.png", {"model": "n2n-photo"}, 0.5)
+    bad = FileResult("b.png", error="b.png: not an image")
+    files = RunReport([ok, bad]).as_dict()
+    assert files == {
+        "files": [
+            {"input": "a.png", "output": "out/a.png", "model": "n2n-photo", "seconds": 0.5, "error": None},
+            {"input": "b.png", "output": None, "seconds": 0.0, "error": "b.png: not an image"},
+        ],
+        "failures": 1,
+    }
+    assert FileResult.from_dict(ok.as_dict()) == ok
+    done = BurstResult("s", "m.png", ["1.png", "2.png"], {"frames_used": 2}, 1.5)
+    skipped = BurstResult("t", "n.png", ["3.png"], skipped=True)
+    bursts = RunReport([done, skipped], options={"steps": 3}, kind="bursts").as_dict()
+    assert bursts["failures"] == bursts["failed"] == 0 and bursts["options"] == {"steps": 3}
+    assert bursts["bursts"][0] == {
+        "name": "s",
+        "output": "m.png",
+        "frames": ["1.png", "2.png"],
+        "frames_used": 2,
+        "error": None,
+        "seconds": 1.5,
+    }
+    assert bursts["bursts"][1]["skipped"] is True and "seconds" not in bursts["bursts"][1]

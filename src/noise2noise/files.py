@@ -17,6 +17,7 @@ from .auto import AutoDenoiser
 from .data.folders import list_images
 from .denoiser import Denoiser
 from .images import IMAGE_EXTS, Image, ImageError, read_image, write_image
+from .reports import FileResult
 
 
 @dataclass
@@ -76,7 +77,7 @@ def denoise_files(
     on_error: Callable[[str], None] | None = None,
     prefetch: int = 2,
     label: str = "denoise",
-    records: list[dict] | None = None,
+    records: list[FileResult] | None = None,
 ) -> int:
     """Denoise each job; a file that fails is reported through ``on_error`` (one line) and
     nothing is written for it. Returns the number of failures. ``records`` (a list) receives one
@@ -172,7 +173,7 @@ class Records:
     """Reads and writes the files of ``denoise_files`` and keeps their per-file entries
     (thread-safe; no entries without a list)."""
 
-    def __init__(self, records: list[dict] | None) -> None:
+    def __init__(self, records: list[FileResult] | None) -> None:
         self.records, self.start, self.lock = records, {}, threading.Lock()
 
     def read(self, job: Job) -> Image:
@@ -192,6 +193,6 @@ class Records:
         if self.records is None:
             return
         seconds = time.perf_counter() - self.start.get(job.src, time.perf_counter())
-        entry = {"input": str(job.src), "output": output, **meta, "seconds": round(seconds, 4), "error": error}
+        entry = FileResult(str(job.src), output, dict(meta), round(seconds, 4), error)
         with self.lock:
             self.records.append(entry)

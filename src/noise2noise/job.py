@@ -20,6 +20,7 @@ from .data.folders import as_inputs
 from .denoiser import Denoiser
 from .files import Job, denoise_files, plan, shard
 from .images import ImageError, preprocess, read_image
+from .reports import FileResult, RunReport
 from .weights import load_checkpoint, save_weights
 
 DenoiseOptions = DenoiseConfig  # how each image is denoised (the earlier name of the same class)
@@ -78,31 +79,30 @@ def denoise(
         records = ray_denoise(
             jobs, dataclasses.replace(options, streams=1), gpu, address, actors, progress=progress, on_error=on_error
         )
-        return _report(jobs, records, sum(1 for r in records if r["error"]))
+        return _report(jobs, records)
     jobs = plan(inputs, out, overwrite)
     jobs = shard(jobs, rank, world, skip_existing or world > 1)
     label = f"denoise [rank {rank} of {world}]" if world > 1 else "denoise"
     if adapt.save:
         check_writable(adapt.save)
     streams = options.streams if len(jobs) > 1 and world == 1 else 1
-    records: list[dict] = []
-    failures = 0
+    records: list[FileResult] = []
     groups = _groups(jobs, options, adapt, records, on_error)
-    failures += len(records)
     for opts, group in groups:
         den = _adapted(opts, adapt, group, len(groups), streams, progress) if adapt.steps else build(opts, streams)
-        failures += denoise_files(group, den, progress, on_error, label=label, records=records)
-    return _report(jobs, records, failures)
+        denoise_files(group, den, progress, on_error, label=label, records=records)
+    return _report(jobs, records)
 
 
-def _report(jobs: list[Job], records: list[dict], failures: int) -> dict:
+def _report(jobs: list[Job], records: list[FileResult]) -> dict:
+    """The report's JSON (``reports.RunReport``): the files in input order, and the failures."""
     order = {str(j.src): i for i, j in enumerate(jobs)}
-    records.sort(key=lambda r: order.get(r["input"], len(order)))
-    return {"files": records, "failures": failures}
+    records.sort(key=lambda r: order.get(r.input, len(order)))
+    return RunReport(records).as_dict()
 
 
 def _groups(
-    jobs: list[Job], options: DenoiseConfig, adapt: AdaptOptions, records: list[dict], on_error
+    jobs: list[Job], options: DenoiseConfig, adapt: AdaptOptions, records: list[FileResult], on_error
 ) -> list[tuple[DenoiseConfig, list[Job]]]:
     """The jobs with the options to denoise them: one group, except when adapting the ``auto``
     model, where each chosen model is adapted on its own images (each decoded once more here)."""
@@ -113,7 +113,7 @@ def _groups(
         try:
             model = pick(preprocess(read_image(job.src).pixels)).model
         except ImageError as e:
-            records.append({"input": str(job.src), "output": None, "seconds": 0.0, "error": str(e)})
+            records.append(FileResult(str(job.src), error=str(e)))
             if on_error:
                 on_error(str(e))
             continue

@@ -32,6 +32,7 @@ from .config import DenoiseConfig
 from .denoiser import Denoiser
 from .files import Job, Records
 from .images import ImageError
+from .reports import FileResult
 
 CONNECT_TIMEOUT = 15.0  # seconds a cluster's address has to answer (Ray itself retries a dead one forever)
 
@@ -129,7 +130,7 @@ class DenoiseActor:
         self.denoiser = Denoiser.from_config(self.CONFIG)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        records: list[dict] = []
+        records: list[FileResult] = []
         log = Records(records)  # the same reading, writing and entries as one process's denoise_files
         for src, dst in zip(batch["src"], batch["dst"]):
             job = Job(Path(src), Path(dst))
@@ -137,7 +138,7 @@ class DenoiseActor:
                 log.write(job, self.denoiser.denoise_image(log.read(job)))
             except (ImageError, ValueError, OSError) as e:
                 log.failed(job, e)
-        return {"record": np.array([json.dumps(r) for r in records], dtype=object)}
+        return {"record": np.array([json.dumps(r.as_dict()) for r in records], dtype=object)}
 
 
 def ray_denoise(
@@ -149,7 +150,7 @@ def ray_denoise(
     cpus_per_actor: float = 1.0,
     progress: bool = True,
     on_error: Callable[[str], None] | None = None,
-) -> list[dict]:
+) -> list[FileResult]:
     """Denoise ``jobs`` on Ray, each actor's ``Denoiser`` built by ``Denoiser.from_config(config)``;
     one record per job (as ``denoise_files`` records them). ``actors``: the pool's size (default: as
     many as the cluster's CPUs allow at ``cpus_per_actor`` each; with ``gpu``, one GPU each)."""
@@ -197,9 +198,9 @@ def ray_denoise(
         records = []
         with tqdm(total=len(jobs), desc="denoise [ray]", unit="img", disable=not progress, dynamic_ncols=True) as bar:
             for row in out.iter_rows():
-                r = json.loads(row["record"])
+                r = FileResult.from_dict(json.loads(row["record"]))
                 records.append(r)
-                if r["error"] and on_error:
-                    on_error(r["error"])
+                if r.error and on_error:
+                    on_error(r.error)
                 bar.update(1)
         return records

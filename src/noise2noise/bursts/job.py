@@ -21,6 +21,7 @@ from ..config import BurstConfig
 from ..data.folders import as_inputs, list_images
 from ..files import write_output
 from ..images import IMAGE_EXTS, Image, ImageError, read_image
+from ..reports import BurstResult, RunReport
 from .merge import merge_burst
 
 
@@ -116,25 +117,24 @@ def burst(
     that fails is reported with its error and the others go on. Returns the report: ``options`` and,
     per burst, ``output``, ``frames``, ``seconds``, ``error`` and what ``merge_burst`` reports."""
     o = options or BurstConfig()
-    report: dict = {"options": asdict(o), "bursts": []}
+    results: list[BurstResult] = []
     bursts = find_bursts(inputs, out, overwrite)
     for b in bursts:
-        row: dict = {"name": b.name, "output": str(b.out), "frames": [str(f) for f in b.frames]}
+        r = BurstResult(b.name, str(b.out), [str(f) for f in b.frames])
         if skip_existing and b.out.exists():
-            report["bursts"].append({**row, "skipped": True, "error": None})
+            r.skipped = True
+            results.append(r)
             continue
         t = time.perf_counter()
         try:
             frames, images = read_frames(b.frames, log)
             res = merge_burst(images, [f.name for f in frames], o, progress=progress, log=log)
             write_output(b.out, res.image)
-            row.update(res.report, error=None)
+            r.merge = res.report
         except (ImageError, ValueError, OSError) as e:
             if len(bursts) > 1:  # one burst: its error is the caller's to say (the CLI's one line)
                 log(f"n2n: burst: {b.name}: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
-            row["error"] = str(e)
-        row["seconds"] = round(time.perf_counter() - t, 3)
-        report["bursts"].append(row)
-    report["failed"] = sum(r["error"] is not None for r in report["bursts"])
-    report["failures"] = report["failed"]  # the key n2n denoise's report uses
-    return report
+            r.error = str(e)
+        r.seconds = round(time.perf_counter() - t, 3)
+        results.append(r)
+    return RunReport(results, options=asdict(o), kind="bursts").as_dict()

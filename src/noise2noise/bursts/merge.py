@@ -51,7 +51,9 @@ BurstOptions = BurstConfig  # how a burst is merged (the earlier name of the sam
 
 
 @dataclass
-class BurstResult:
+class Merged:
+    """A burst merged: the ``image`` and what the merge reports (the ``merge`` of ``reports.BurstResult``)."""
+
     image: Image
     report: dict = field(default_factory=dict)
 
@@ -232,7 +234,7 @@ def merge_burst(
     o: BurstOptions | None = None,
     progress: bool = True,
     log: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
-) -> BurstResult:
+) -> Merged:
     """One denoised image from the frames ``images`` (decoded files, same size and type)."""
     from tqdm import tqdm
 
@@ -300,4 +302,4 @@ def merge_burst(
     )
     chw = merged.transpose(2, 0, 1)[None]
     pixels = postprocess(chw.mean(axis=1, keepdims=True) if grey else chw, images[ref].pixels.dtype.type)
-    return BurstResult(Image(pixels, images[ref].alpha, {"model": report["model"]}), report)
+    return Merged(Image(pixels, images[ref].alpha, {"model": report["model"]}), report)
