@@ -4,6 +4,7 @@ photos (``--noise phone:G``, ``phone.py``) of the test sets, at several strength
     python benchmarks/phone_eval.py run --out docs/results/phone-eval.jsonl          # all sets and strengths
     python benchmarks/phone_eval.py run --methods baselines --out ...   # or models: the same rows in two runs
     python benchmarks/phone_eval.py run --methods auto --out docs/results/phone-eval.jsonl   # auto's rows again
+    python benchmarks/phone_eval.py run --methods models --only auto n2n-phone --out ...      # after n2n-phone changed
     python benchmarks/phone_eval.py run --sets Kodak24 --gains 32 --limit 4 --out /tmp/p.jsonl   # a quick look
     python benchmarks/phone_eval.py table docs/results/phone-eval.jsonl              # the Markdown tables
 
@@ -47,6 +48,7 @@ def write_rows(out: Path, rows: list[dict]) -> None:
 
 def run(a: argparse.Namespace) -> None:
     models = {"all": [AUTO, *CANDIDATES], "models": [AUTO, *CANDIDATES], "auto": [AUTO]}.get(a.methods, [])
+    models = [m for m in models if not a.only or m in a.only]
     baselines = list(BASELINES) if a.methods in ("all", "baselines") else []
     for set_name in a.sets:
         path = str(Path(a.data) / SETS[set_name])
@@ -108,6 +110,7 @@ def main() -> None:
         choices=("all", "baselines", "models", "auto"),
         help="the baselines need no model: run them apart; auto alone after a change of its rule",
     )
+    r.add_argument("--only", nargs="+", help="of the models, only these (e.g. after one of them was retrained)")
     r.add_argument("--out", required=True)
     r.add_argument("--quiet", action="store_true")
     t = sub.add_parser("table")
