@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -228,6 +229,54 @@ def align_frames(
     return aligned, valid, r, report
 
 
+@dataclass
+class Learned:
+    """What the learning stage leaves: the fine-tuned network (and the checkpoint it started from),
+    the input it learned from (the mean of the other frames), where that mean exists (``some``) and
+    where it agrees with the reference (``mask``, the pixels learned on), and the losses."""
+
+    net: torch.nn.Module
+    ckpt: Any
+    mean: np.ndarray
+    some: np.ndarray
+    mask: np.ndarray
+    losses: list[float]
+
+
+def learn(
+    aligned: list[np.ndarray],
+    valid: list[np.ndarray],
+    r: int,
+    noisy: np.ndarray,
+    sigma: float,
+    ckpt: Any,
+    o: BurstOptions,
+    progress: bool,
+) -> Learned:
+    """The learning stage: the reference as it was shot is the target, the mean of the other frames
+    (independent noise) the input, on the pixels where the two show the same scene."""
+    mean, some = others_mean(aligned, valid, r)
+    mask = some & agree(mean, noisy, sigma)
+    net, losses = finetune(ckpt.model, mean, aligned[r], mask, o, progress)
+    return Learned(net, ckpt, mean, some, mask, losses)
+
+
+def merge_learned(
+    base: Any, tuned: Any, reference: np.ndarray, learned: Learned, sigma: float, noisy: np.ndarray, progress: bool
+) -> np.ndarray:
+    """The merging stage after learning: the reference through the original model and the mean of the
+    others through the fine-tuned one, merged where they agree."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=2, desc="burst: merge", unit="image", disable=not progress, dynamic_ncols=True)
+    outs = [_run(base, reference)]
+    bar.update()
+    outs.append(_run(tuned, learned.mean))
+    bar.update()
+    bar.close()
+    return merge(outs, [np.ones_like(learned.some), learned.some], 0, merge_tolerance(sigma), noisy)
+
+
 def merge_burst(
     images: list[Image],
     names: list[str],
@@ -262,34 +311,21 @@ def merge_burst(
     if len(aligned) == 1:
         log(f"n2n: burst: only {names[ref]} is usable: it is denoised alone")
     base = Denoiser.from_config(dataclasses.replace(o.denoising(), model=model_name))
-    tolerance = merge_tolerance(sigma)
-    losses: list[float] = []
+    t0 = time.perf_counter()
     if len(aligned) > 1 and o.steps:
-        # the reference, as it was shot, is the target; the mean of the others (independent noise) the input
-        mean, some = others_mean(aligned, valid, r)
-        mask = some & agree(mean, noisy, sigma)
-        ckpt = load_checkpoint(o.weights, model_name)
-        t0 = time.perf_counter()
-        net, losses = finetune(ckpt.model, mean, aligned[r], mask, o, progress)
+        learned = learn(aligned, valid, r, noisy, sigma, load_checkpoint(o.weights, model_name), o, progress)
         stages["learn"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        tuned = _tuned(o, net, ckpt)
-        bar = tqdm(total=2, desc="burst: merge", unit="image", disable=not progress, dynamic_ncols=True)
-        outs = [_run(base, aligned[r])]
-        bar.update()
-        outs.append(_run(tuned, mean))
-        bar.update()
-        bar.close()
-        merged = merge(outs, [np.ones_like(some), some], 0, tolerance, noisy)
-        method = "fine-tuned on the burst, merged"
+        merged = merge_learned(base, _tuned(o, learned.net, learned.ckpt), aligned[r], learned, sigma, noisy, progress)
+        method, losses, mask = "fine-tuned on the burst, merged", learned.losses, learned.mask
     else:
-        t0 = time.perf_counter()
         outs = [
             _run(base, p)
             for p in tqdm(aligned, desc="burst: merge", unit="frame", disable=not progress, dynamic_ncols=True)
         ]
-        merged = merge(outs, valid, r, tolerance, noisy)
+        merged = merge(outs, valid, r, merge_tolerance(sigma), noisy)
         method = "denoised frames, merged" if len(aligned) > 1 else "reference frame denoised alone"
+        losses, mask = [], None
     stages["merge"] = time.perf_counter() - t0
     report.update(
         method=method,
@@ -298,7 +334,7 @@ def merge_burst(
         steps=o.steps if losses else 0,
         first_loss=losses[0] if losses else None,
         last_loss=losses[-1] if losses else None,
-        mask_fraction=round(float(mask.mean()), 4) if losses else None,
+        mask_fraction=round(float(mask.mean()), 4) if mask is not None else None,
     )
     chw = merged.transpose(2, 0, 1)[None]
     pixels = postprocess(chw.mean(axis=1, keepdims=True) if grey else chw, images[ref].pixels.dtype.type)
