@@ -307,9 +307,10 @@ def test_validation_at_several_noise_levels(tmp_path):
 
 def test_clip_grad_bounds_the_step_and_the_log_records_the_norm(tmp_path):
     """--clip-grad N: the gradient Adam sees has total norm N at most; the norm before clipping is what
-    _step returns and what log.csv records (mean and max over the steps of each row)."""
+    the training's step (``fit``) hands on and what log.csv records (mean and max over the steps of each row)."""
     from noise2noise.model import ModelConfig, build_model
-    from noise2noise.training.loop import _step
+    from noise2noise.training.fit import fit
+    from noise2noise.training.loop import _batch_loss
 
     def grads_after(clip: float) -> tuple[float, float]:
         torch.manual_seed(0)
@@ -318,7 +319,21 @@ def test_clip_grad_bounds_the_step_and_the_log_records_the_norm(tmp_path):
         g = torch.Generator().manual_seed(1)
         x, y = torch.rand(2, 3, 32, 32, generator=g), torch.rand(2, 3, 32, 32, generator=g)
         cfg = TrainConfig(arch="unet-compact", clip_grad=clip, channels_last=False, precision="fp32")
-        _, norm = _step(net, opt, (x, y, torch.ones(2, 1, 32, 32)), cfg, 0, False)
+        norms = []
+        batch = (x, y, torch.ones(2, 1, 32, 32))
+        after = lambda step, loss, norm, bar: norms.append(norm)  # noqa: E731
+        fit(
+            net,
+            lambda: batch,
+            _batch_loss(cfg, False, 0),
+            1,
+            0.0,
+            optimizer=opt,
+            clip_grad=clip,
+            after_step=after,
+            progress=False,
+        )
+        norm = norms[0]
         seen = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in net.parameters()]))
         return float(norm), float(seen)
 

@@ -111,7 +111,7 @@ def adapt(
         pick = rng.choice(len(pool), size=batch, replace=len(pool) < batch)
         return _channels(to_float(pool[pick]), ckpt.config.in_channels)
 
-    loss = lambda net, y: ne2ne_loss(net, y, g, gamma, pd)  # noqa: E731
+    loss = lambda net, y, step: ne2ne_loss(net, y, g, gamma, pd)  # noqa: E731
     losses = fit(model, step_batch, loss, steps, lr, desc="adapting", hint="try a lower --adapt-lr", progress=progress)
     scores_before, scores_after = (_scores(m, held, pd, seed) for m in (ckpt.model, model.eval()))
     before, after = float(scores_before.mean()), float(scores_after.mean())

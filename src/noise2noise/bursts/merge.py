@@ -149,7 +149,7 @@ def finetune(
             ms.append(mask[window][None].astype(np.float32))
         return tuple(torch.from_numpy(np.ascontiguousarray(np.stack(v))) for v in (xs, ys, ms))
 
-    def masked_l2(net: torch.nn.Module, b: tuple[torch.Tensor, ...]) -> torch.Tensor:
+    def masked_l2(net: torch.nn.Module, b: tuple[torch.Tensor, ...], step: int) -> torch.Tensor:
         x, y, m = b
         return ((net(x) - y) ** 2 * m).sum() / (m.sum() * 3).clamp_min(1.0)
 

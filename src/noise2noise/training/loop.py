@@ -34,6 +34,7 @@ from ..inference import pad
 from ..model import build_model
 from ..noise.synthetic import add_noise
 from ..weights import load_weights
+from .fit import adam, fit
 from .losses import loss_fn
 from .runfolder import RunFolder, levels_cell
 from .selfsup import ne2ne_loss
@@ -201,28 +202,21 @@ def _loss(net, inp, tgt, mask, cfg: TrainConfig, step: int, rank: int) -> torch.
     return loss_fn(cfg.loss, net(inp).float(), tgt, mask, progress)
 
 
-def _step(
-    net, opt, batch, cfg: TrainConfig, step: int, use_bf16: bool, rank: int = 0
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """One optimisation step on ``batch`` = (input, target, mask); returns the loss and the gradient's
-    total norm before any clipping, both detached and left on the device (reading them each step would
-    make the CPU wait for a GPU every step)."""
+def _batch_loss(cfg: TrainConfig, use_bf16: bool, rank: int):
+    """The loss ``fit`` steps on: one batch = (input, target, mask) moved to the device, the network
+    run under autocast."""
     fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
-    inp, tgt, mask = (t.contiguous(memory_format=fmt).to(cfg.device) for t in batch)
-    for g in opt.param_groups:
-        g["lr"] = learning_rate(cfg, step)
 
-    def forward(x: torch.Tensor) -> torch.Tensor:
-        with torch.autocast("cpu" if cfg.device == "cpu" else "cuda", dtype=torch.bfloat16, enabled=use_bf16):
-            return net(x)
+    def loss(net, batch, step: int) -> torch.Tensor:
+        inp, tgt, mask = (t.contiguous(memory_format=fmt).to(cfg.device) for t in batch)
 
-    loss = _loss(forward, inp, tgt, mask, cfg, step, rank)
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
-    params = [p for g in opt.param_groups for p in g["params"]]
-    norm = torch.nn.utils.clip_grad_norm_(params, cfg.clip_grad if cfg.clip_grad > 0 else math.inf)
-    opt.step()
-    return loss.detach(), norm.detach()
+        def forward(x: torch.Tensor) -> torch.Tensor:
+            with torch.autocast("cpu" if cfg.device == "cpu" else "cuda", dtype=torch.bfloat16, enabled=use_bf16):
+                return net(x)
+
+        return _loss(forward, inp, tgt, mask, cfg, step, rank)
+
+    return loss
 
 
 @dataclass
@@ -255,8 +249,7 @@ def _build(
     model = model.to(cfg.device)
     if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    fused = cfg.device.startswith("cuda")  # one kernel for the whole update on a GPU
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.9, 0.99), eps=1e-8, fused=fused)  # paper, A.1
+    opt = adam(model, cfg.lr, fused=cfg.device.startswith("cuda"))  # fused: one kernel for the update on a GPU
     use_bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and _fast_bf16(cfg.device))
     ema = copy.deepcopy(model).requires_grad_(False) if cfg.ema else None
     return model, ema, opt, mcfg, use_bf16
@@ -315,31 +308,45 @@ def train(cfg: TrainConfig | None = None, *, progress: bool = True, **overrides)
     validator = Validator(val_paths, parse_noise_list(cfg.val_noise)) if rank == 0 else None
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     net = torch.compile(net) if cfg.compile else net
-    loader = _batches(cfg, train_paths, st.step, rank, world)  # images that cannot train fail before the bar
-    bar = _progress_bar(cfg, st.step) if progress and rank == 0 else None
+    loader = iter(_batches(cfg, train_paths, st.step, rank, world))  # images that cannot train fail first
     losses, t_run = [], time.perf_counter()
     t_last = t_run
     model.train()
-    for batch in loader:
-        losses.append(_step(net, opt, batch, cfg, st.step, use_bf16, rank))
+
+    def after_step(step: int, loss: torch.Tensor, norm: torch.Tensor, bar) -> bool:
+        nonlocal losses, t_run, t_last
+        losses.append((loss, norm))
         if ema is not None:
             _update_ema(ema, model, cfg.ema)
-        st.step += 1
+        st.step = step
         now = time.perf_counter()
         st.elapsed, t_last = st.elapsed + now - t_last, now
-        if bar:
-            bar.update(1)
         val_due = st.step % cfg.val_every == 0 or st.step == cfg.iterations
         if rank == 0 and (val_due or st.step % cfg.ckpt_every == 0):
             rate = len(losses) * cfg.batch * world / max(now - t_run, 1e-9)
             _report(run, cfg, model, ema, opt, mcfg, st, validator if val_due else None, losses, rate, bar)
             losses, t_run = [], time.perf_counter()
-        if cfg.max_minutes is not None and st.elapsed > cfg.max_minutes * 60 and st.step < cfg.iterations:
-            break  # resumable: the next run continues from the checkpoint below
+        # resumable: the next run continues from the checkpoint below
+        return cfg.max_minutes is not None and st.elapsed > cfg.max_minutes * 60 and st.step < cfg.iterations
+
+    fit(
+        net,
+        lambda: next(loader),
+        _batch_loss(cfg, use_bf16, rank),
+        cfg.iterations,
+        cfg.lr,
+        optimizer=opt,
+        lr_at=lambda step: learning_rate(cfg, step),
+        clip_grad=cfg.clip_grad,
+        start=st.step,
+        after_step=after_step,
+        watch=False,  # nothing waits for the device each step; validation shows a diverged run
+        desc="train",
+        unit="it",
+        progress=progress and rank == 0,
+    )
     if rank == 0 and st.step != st.saved:
         _checkpoint(run, cfg, model, ema, opt, mcfg, st)
-    if bar:
-        bar.close()
     if world > 1:
         torch.distributed.barrier()
     return {
@@ -351,9 +358,3 @@ def train(cfg: TrainConfig | None = None, *, progress: bool = True, **overrides)
         "noisy_val_psnr": validator.noisy_psnr if validator else None,
         "out": str(run.root),
     }
-
-
-def _progress_bar(cfg: TrainConfig, start: int):
-    from tqdm import tqdm
-
-    return tqdm(total=cfg.iterations, initial=start, desc="train", unit="it", dynamic_ncols=True)
