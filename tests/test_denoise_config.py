@@ -152,3 +152,14 @@ def test_typed_results_give_the_reports_keys():
         "seconds": 1.5,
     }
     assert bursts["bursts"][1]["skipped"] is True and "seconds" not in bursts["bursts"][1]
+
+
+def test_the_server_runs_its_models_with_the_config_it_was_given():
+    from noise2noise.serve.models import ModelPool
+
+    assert {"--backend", "--precision", "--tile", "--device"} <= flags("serve")
+    args = build_parser().parse_args(["serve", "--model", "n2n-photo", "--precision", "fp32", "--tile", "512"])
+    cfg = config_from(DenoiseConfig, args, weights=None, model=None)
+    assert cfg == DenoiseConfig(precision="fp32", tile=512)
+    den = ModelPool(None, "n2n-photo", cfg).get(None)
+    assert den.meta["backend"] == "torch" and den.config.tile == 512

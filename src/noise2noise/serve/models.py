@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..auto import AUTO, CANDIDATES, AutoDenoiser
+from ..config import DenoiseConfig
 from ..denoiser import Denoiser
 from ..weights import WeightsError, available_models, load_checkpoint
 
@@ -20,6 +21,7 @@ class ModelPool:
 
     weights: str | None = None
     default: str | None = None
+    config: DenoiseConfig = field(default_factory=DenoiseConfig)  # how every model runs (its file and model unset)
     _loaded: dict[str, Denoiser] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _description: list[dict] | None = None
@@ -80,5 +82,5 @@ class ModelPool:
         with self._lock:
             if name not in self._loaded:
                 src = self.files.get(name)
-                self._loaded[name] = Denoiser.from_weights(src, model=None if src else name)
+                self._loaded[name] = Denoiser.from_weights(src, model=None if src else name, config=self.config)
             return self._loaded[name]
