@@ -394,6 +394,12 @@ _MODEL_HELP = {
 }
 
 
+def check_views(n: int) -> None:
+    """A self-ensemble's view count (``--ensemble``): one of ``ENSEMBLE_VIEWS``."""
+    if n not in ENSEMBLE_VIEWS:
+        raise ValueError(f"--ensemble must be one of {', '.join(map(str, ENSEMBLE_VIEWS))} (views averaged), got {n}")
+
+
 def _check_int(name: str, v: Any, low: int) -> None:
     if isinstance(v, bool) or not isinstance(v, int) or v < low:
         raise ValueError(f"--{name} must be a whole number >= {low}, got {v!r}")
@@ -469,9 +475,7 @@ class DenoiseConfig:
                 raise ValueError(f"--resize {w}x{h}: must be at least 1x1 and at most {MAX_PIXELS:,} pixels")
         if not (isinstance(self.strength, (int, float)) and 0.0 <= self.strength <= 1.0):
             raise ValueError(f"--strength must be between 0 (the input) and 1 (fully denoised), got {self.strength}")
-        if self.ensemble not in ENSEMBLE_VIEWS:
-            views = ", ".join(map(str, ENSEMBLE_VIEWS))
-            raise ValueError(f"--ensemble must be one of {views} (views averaged), got {self.ensemble}")
+        check_views(self.ensemble)
 
     @property
     def auto(self) -> bool:
@@ -513,10 +517,8 @@ class BurstConfig:
             isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0
         ):
             raise ValueError(f"--lr must be a finite number > 0, got {self.lr!r}")
-        if isinstance(self.crop, bool) or not isinstance(self.crop, int) or self.crop < MIN_TILE:
-            raise ValueError(f"the fine-tuning crop must be at least {MIN_TILE} pixels, got {self.crop!r}")
-        if isinstance(self.batch, bool) or not isinstance(self.batch, int) or self.batch < 1:
-            raise ValueError(f"the fine-tuning batch must be at least 1, got {self.batch!r}")
+        _check_int("crop", self.crop, MIN_TILE)
+        _check_int("batch", self.batch, 1)
         _check_model(self.weights, self.model)
         check_choice("--backend", self.backend, BACKENDS)
         check_choice("--precision", self.precision, PRECISIONS)

@@ -20,17 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from .config import ENSEMBLE_VIEWS
+from .config import ENSEMBLE_VIEWS, check_views
 from .inference import ImageMethods, Progress, match_channels
 
 CHOICES = ENSEMBLE_VIEWS
 # (quarter turns, flip of the last axis afterwards) per view, in the order they are added
 VIEWS = ((0, False), (0, True), (2, False), (2, True), (1, False), (1, True), (3, False), (3, True))
-
-
-def check_views(n: int) -> None:
-    if n not in CHOICES:
-        raise ValueError(f"--ensemble must be one of {', '.join(map(str, CHOICES))} (views averaged), got {n}")
 
 
 def view(x: np.ndarray, k: int) -> np.ndarray:
@@ -69,15 +64,22 @@ def self_ensemble(run: Callable[[np.ndarray], np.ndarray], x: np.ndarray, n: int
 
 
 @dataclass
-class Ensemble(ImageMethods):
-    """``inner``'s output averaged over ``config.ensemble`` views (``self_ensemble``): one network run per view."""
+class Wrapper(ImageMethods):
+    """A denoiser around ``inner``: the same model (``base``), meta and streams; a change of options
+    rebuilds the wrappers from the model."""
 
     inner: Any
     config: Any
 
     def __post_init__(self) -> None:
-        check_views(self.config.ensemble)
         self.meta, self.streams, self.base = self.inner.meta, self.inner.streams, self.inner.base
+
+    def with_options(self, **changes: Any) -> Any:
+        return self.base.with_options(**changes)
+
+
+class Ensemble(Wrapper):
+    """``inner``'s output averaged over ``config.ensemble`` views (``self_ensemble``): one network run per view."""
 
     def run_array(self, x: np.ndarray, progress: Progress = None) -> np.ndarray:
         # the views of the image as the model takes it (a grey image in three channels for an RGB
@@ -90,21 +92,11 @@ class Ensemble(ImageMethods):
     def steps(self, h: int, w: int) -> int:
         return sum(self.inner.steps(vh, vw) for vh, vw in view_shapes(h, w, self.config.ensemble))
 
-    def with_options(self, **changes: Any) -> Any:
-        return self.base.with_options(**changes)
 
-
-@dataclass
-class Strength(ImageMethods):
+class Strength(Wrapper):
     """A blend of ``inner``'s output and its input: ``x + s * (clip(inner(x)) - x)`` with ``s =
     config.strength`` (1: the output, 0: the input exactly, with no network run; between: some grain
     kept). The pictures are blended, not the raw output."""
-
-    inner: Any
-    config: Any
-
-    def __post_init__(self) -> None:
-        self.meta, self.streams, self.base = self.inner.meta, self.inner.streams, self.inner.base
 
     def run_array(self, x: np.ndarray, progress: Progress = None) -> np.ndarray:
         s = self.config.strength
@@ -115,10 +107,7 @@ class Strength(ImageMethods):
         return x + np.float32(s) * (np.clip(self.inner.run_array(x, progress), 0, 1) - x)
 
     def steps(self, h: int, w: int) -> int:
-        return self.inner.steps(h, w)
-
-    def with_options(self, **changes: Any) -> Any:
-        return self.base.with_options(**changes)
+        return self.inner.steps(h, w)  # the same runs (none at strength 0, counted as run)
 
 
 def wrap(den: Any) -> Any:

@@ -87,7 +87,7 @@ PARSERS = {
 
 MODEL_FIELDS = ("weights", "model")  # which model (DenoiseConfig's fields)
 RUNTIME_FIELDS = ("arch", "device", "backend", "precision", "compile")  # how it runs (deploy.choose's policy)
-FEEDING_FIELDS = ("tile", "overlap", "streams", "resize")  # how images are fed to it
+TILING_FIELDS = ("tile", "overlap", "streams", "resize")  # how images are cut, batched and sized for it
 
 
 def add_model_args(p: argparse.ArgumentParser, runtime: bool = True) -> None:

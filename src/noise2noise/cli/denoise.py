@@ -14,8 +14,8 @@ from ..config import DenoiseConfig
 from ..job import AdaptOptions, denoise
 from ..reports import dumps
 from ._common import (
-    FEEDING_FIELDS,
     RUNTIME_FIELDS,
+    TILING_FIELDS,
     add_fields,
     add_model_args,
     config_from,
@@ -66,7 +66,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar, no per-file model lines")
     _add_adapt_arguments(p)
     adv = p.add_argument_group("advanced")
-    add_fields(adv, DenoiseConfig, only=RUNTIME_FIELDS + FEEDING_FIELDS)
+    add_fields(adv, DenoiseConfig, only=RUNTIME_FIELDS + TILING_FIELDS)
 
 
 def _add_adapt_arguments(p: argparse.ArgumentParser) -> None:

@@ -68,9 +68,10 @@ GAUSSIAN, PHOTO, PHONE = "n2n-gaussian", "n2n-photo", "n2n-phone"
 # camera's demosaiced noise keeps its own colour, 0.3-0.95). Spatial above MAX_SPATIAL is finer than
 # any noise (white noise reads 1.0): pixel-level texture or aliasing, left to the photo model. Weaker
 # noise goes to the photo model: PolyU's DSLR JPEGs read sigma 0.1-2.0/255. The thresholds come
-# from 704 noisy versions of 64 training photographs (40 CBSD432, 24 ImageNet500; camera gains
-# 2-120, phone gains 4-200), every model run on each, chosen where the loss against the best model
-# is least without adding to it on camera noise (``benchmarks/auto_oracle.py``; docs/lab/phone.md).
+# from 960 noisy versions of 64 training photographs (40 CBSD432, 24 ImageNet500; camera gains
+# 2-120, phone gains 4-200, Gaussian sigma 2-10, clean), every model run on each, chosen on the
+# camera and phone rows where the loss against the best model is least without adding to it on
+# camera noise (``benchmarks/auto_oracle.py``; docs/lab/phone.md).
 HEAVY_SIGMA = 4.0 / 255
 PHONE_SPATIAL = 0.45
 PHONE_CHANNELS = 0.97
