@@ -1,20 +1,32 @@
-"""Adapting a model to the user's own photos: a few steps of Neighbor2Neighbor (``selfsup``) on
-random crops of the very images that are about to be denoised, then denoise them with the result.
+"""Adapting a model to the user's own photos: a few steps of a self-supervised loss (Neighbor2Neighbor
+on white noise, SURE on any other) on random crops of the very images that are about to be denoised,
+then denoise them with the result.
 
-A safeguard: before and after, both models are scored on held-out crops of the same images with
-the self-supervised check of ``selfsup.masked_score`` (after the same pixel-shuffle as training);
-when the adapted model does not score better by more than three standard errors of the per-crop
-differences (the check's own scatter), the original is kept (the adaptation's ``kept`` says so). A model that already matches white noise is so left as it was. The check is sound only
-where the hidden pixel's noise is independent of what the network sees, i.e. on white noise: on
-correlated (camera) noise it favours models that keep part of the noise (it accepted a 1.6 dB loss
-on mild synthetic camera noise, and every variant tried, larger holes included, was fooled or
-blind: docs/lab/adapt.md). So the held-out crops' noise is profiled first
-(``noise.profile.profile`` on a mosaic of them), and where it is not white, or where more than
-``MAX_CLIPPED`` of the pixels sit at the file's limits (clipped noise is not zero-mean: on 8-bit
-files with Gaussian sigma 50 the check accepted a 1.3 dB loss), the adapted model is never taken on
-the check's word: the original is kept unless ``force``.
+A safeguard: before and after, both models are scored on held-out crops of the same images; when
+the adapted model does not score better by more than three standard errors of the per-crop
+differences (the check's own scatter), the original is kept (the adaptation's ``kept`` says so).
+Which check depends on the noise, profiled first on a mosaic of the held-out crops
+(``noise.profile.profile``):
 
-The pixel-shuffle stride (``pd``) is chosen from the noise itself by default (``"auto"``): the
+* **white noise**: Neighbor2Neighbor trains and the masked self-supervised check
+  (``selfsup.masked_score``, after the same pixel-shuffle as training) scores. It is sound only where
+  the hidden pixel's noise is independent of what the network sees: on correlated (camera) noise it
+  favours models that keep part of the noise (it accepted a 1.6 dB loss on mild synthetic camera
+  noise, and every variant tried was fooled or blind: docs/lab/adapt.md).
+* **any other noise** (correlated between neighbours or channels, changing with brightness): SURE
+  with the noise's covariance (``training.sure``) scores, the noise read from the held-out crops
+  (``noise.estimate``) in two ways that bracket it (``y`` less its plane on the flattest blocks
+  reads texture as noise, ``y`` less the model's output misses the slow noise the model keeps). The
+  adapted model is taken only when it is better under both readings: SURE's comparison is linear in
+  the covariance, so it is then better under any covariance between them. Neighbor2Neighbor (with
+  the stride below) still trains; ``loss="sure"`` trains on SURE itself, alternating between the
+  two readings (measured: it lost on phone noise and did not gain on PolyU, docs/lab/adapt.md).
+
+Where more than ``MAX_CLIPPED`` of the held-out pixels sit at the file's limits (clipped noise is not
+zero-mean: on 8-bit files with Gaussian sigma 50 the masked check accepted a 1.3 dB loss), the
+adapted model is never taken on the check's word: the original is kept unless ``force``.
+
+Neighbor2Neighbor's pixel-shuffle stride (``pd``) is chosen from the noise itself by default (``"auto"``): the
 residual the model removes from the held-out crops is measured for correlation between adjacent
 pixels (``selfsup.residual_correlation``); white noise keeps stride 1, camera noise correlated by
 demosaicing gets stride 2. Stride 2 on white noise is what fools the check: the model learns the
@@ -41,9 +53,11 @@ import torch
 from .data.folders import load_rgb
 from .data.trainsets import random_crop
 from .images import to_float
+from .noise.estimate import READINGS, bracket
 from .noise.profile import is_white, profile
 from .training.fit import fit
 from .training.selfsup import masked_score, ne2ne_loss, pixel_shuffle_down, residual_correlation
+from .training.sure import sure_loss, sure_scores
 from .weights import Checkpoint
 
 
@@ -79,11 +93,14 @@ def adapt(
     pd: int | str = "auto",
     progress: bool = True,
     force: bool = False,
+    loss: str = "ne2ne",
 ) -> Checkpoint:
     """Fine-tune a copy of ``ckpt``'s model on ``paths`` with the self-supervised loss; returns it, or
     the original when the held-out check finds it no better (unless ``force``)."""
     if steps < 1:
         raise ValueError(f"--adapt takes a number of steps >= 1, got {steps}")
+    if loss not in ("ne2ne", "sure"):
+        raise ValueError(f"the adaptation's loss is 'ne2ne' or 'sure', got {loss!r}")
     if pd != "auto" and (not isinstance(pd, int) or pd < 1):
         raise ValueError(f"--adapt-pd takes a stride >= 1 or 'auto', got {pd!r}")
     least = 64 * (1 if pd == "auto" else pd)
@@ -105,19 +122,33 @@ def adapt(
     correlation = residual_correlation(ckpt.model.eval(), held)
     if pd == "auto":  # stride 2 only for correlated noise, and only where the crop allows it
         pd = 2 if correlation > PD_CORRELATION and crop % (64 * 2) == 0 else 1
+    # white noise: the masked check; any other: SURE with the noise read from the held-out crops
+    sure = not is_white(noise)
+    if sure:  # two readings that bracket the noise (noise.estimate)
+        with torch.no_grad():
+            d = ckpt.model.eval()(held).float()
+        readings = bracket(held, d)
     model = copy.deepcopy(ckpt.model).float().train()
 
     def step_batch() -> torch.Tensor:  # a batch drawn from the pool, as the model's channels
         pick = rng.choice(len(pool), size=batch, replace=len(pool) < batch)
         return _channels(to_float(pool[pick]), ckpt.config.in_channels)
 
-    loss = lambda net, y, step: ne2ne_loss(net, y, g, gamma, pd)  # noqa: E731
-    losses = fit(model, step_batch, loss, steps, lr, desc="adapting", hint="try a lower --adapt-lr", progress=progress)
-    scores_before, scores_after = (_scores(m, held, pd, seed) for m in (ckpt.model, model.eval()))
+    if loss == "sure" and sure:
+        objective = lambda net, y, step: sure_loss(net, y, readings[step % 2], g)  # noqa: E731
+    else:
+        objective = lambda net, y, step: ne2ne_loss(net, y, g, gamma, pd)  # noqa: E731
+    losses = fit(model, step_batch, objective, steps, lr, desc="adapting", hint="try a lower --adapt-lr", progress=progress)
+    if sure:  # better under both readings: SURE's comparison is linear in the covariance, so under any between
+        pairs = [[sure_scores(m, held, n, held, seed) for m in (ckpt.model, model.eval())] for n in readings]
+        z, (scores_before, scores_after) = min(((significance(*p), p) for p in pairs), key=lambda t: t[0])
+    else:
+        scores_before, scores_after = (_scores(m, held, pd, seed) for m in (ckpt.model, model.eval()))
+        z = significance(scores_before, scores_after)
     before, after = float(scores_before.mean()), float(scores_after.mean())
-    z = significance(scores_before, scores_after)
     better = z > MIN_SIGNIFICANCE  # better by more than the check's own scatter over the held-out crops
-    kept = not force and not (better and white)
+    sound = clipped <= MAX_CLIPPED  # both checks rest on zero-mean noise
+    kept = not force and not (better and sound)
     info = {
         "steps": steps,
         "images": len(paths),
@@ -127,6 +158,9 @@ def adapt(
         "residual_correlation": correlation,
         "noise": noise.as_dict(),
         "white_noise": white,
+        "loss": "sure" if loss == "sure" and sure else "ne2ne",
+        "check": "sure" if sure else "masked",
+        **({"noise_readings": {r: n.as_dict() for r, n in zip(READINGS, readings)}} if sure else {}),
         "clipped_share": clipped,
         "first_loss": losses[0],
         "last_loss": losses[-1],
@@ -143,16 +177,22 @@ def adapt(
 
 def _verdict(info: dict, better: bool) -> str:
     if not info["kept"]:
-        verdict = "using the adapted model" + ("" if better and info["white_noise"] else " (forced)")
+        sound = info["clipped_share"] <= MAX_CLIPPED
+        verdict = "using the adapted model" + ("" if better and sound else " (forced)")
     elif not better:
         verdict = "kept the original (adapting did not help)"
     else:
         verdict = (
-            "kept the original (the noise is not white and zero-mean, where the check cannot tell; "
+            "kept the original (too much of the noise is clipped at the file's limits for the check to tell; "
             "--adapt-force overrides)"
         )
+    if info["check"] == "sure":
+        lo, hi = (np.mean(r["sigma_255"]) for r in (info["noise_readings"][k] for k in ("residual", "plane")))
+        how = f"noise not white, read as sigma {lo:.1f}-{hi:.1f}/255 -> SURE; "
+    else:
+        how = f"noise correlation {info['residual_correlation']:.2f} -> pixel-shuffle stride {info['pd']}; "
     return (
-        f"adapt: noise correlation {info['residual_correlation']:.2f} -> pixel-shuffle stride {info['pd']}; "
+        f"adapt: {how}"
         f"held-out self-supervised error {info['held_out_score_before']:.3e} -> {info['held_out_score_after']:.3e} "
         f"({info['held_out_significance']:+.1f} standard errors): "
         f"{verdict}"
