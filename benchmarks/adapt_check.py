@@ -32,8 +32,8 @@ from noise2noise.images import Image, to_uint8, write_image
 from noise2noise.noise.estimate import READINGS, bracket
 from noise2noise.noise.profile import choose, profile
 from noise2noise.noise.synthetic import NoiseConfig
-from noise2noise.training.selfsup import masked_score
 from noise2noise.training.fit import fit
+from noise2noise.training.selfsup import masked_score
 from noise2noise.training.sure import sure_scores
 from noise2noise.weights import load_weights, resolve
 
@@ -85,7 +85,8 @@ with tempfile.TemporaryDirectory() as d:
     loss = "sure" if a.loss == "clean" else a.loss  # clean: one step for the run's record, weights replaced below
     steps = 1 if a.loss == "clean" else a.steps
     adapted = adapt(ck, paths, steps, a.seed, a.lr, pd=pd, progress=False, force=True, loss=loss)
-if a.loss == "clean":  # what the same steps reach with the clean images as targets: the bound of any self-supervised loss
+# with --loss clean: what the same steps reach with the clean images as targets, the bound of any self-supervised loss
+if a.loss == "clean":
     model = copy.deepcopy(ck.model).float().train()
     crng = np.random.default_rng(a.seed)
 

@@ -138,7 +138,9 @@ def adapt(
         objective = lambda net, y, step: sure_loss(net, y, readings[step % 2], g)  # noqa: E731
     else:
         objective = lambda net, y, step: ne2ne_loss(net, y, g, gamma, pd)  # noqa: E731
-    losses = fit(model, step_batch, objective, steps, lr, desc="adapting", hint="try a lower --adapt-lr", progress=progress)
+    losses = fit(
+        model, step_batch, objective, steps, lr, desc="adapting", hint="try a lower --adapt-lr", progress=progress
+    )
     if sure:  # better under both readings: SURE's comparison is linear in the covariance, so under any between
         pairs = [[sure_scores(m, held, n, held, seed) for m in (ckpt.model, model.eval())] for n in readings]
         z, (scores_before, scores_after) = min(((significance(*p), p) for p in pairs), key=lambda t: t[0])
