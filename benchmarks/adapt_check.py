@@ -26,12 +26,13 @@ import torch
 import torch.nn.functional as F
 
 from noise2noise.adapt import adapt, significance
+from noise2noise.config import draw_noise, parse_noise_mix
 from noise2noise.data.evalsets import open_evalset
 from noise2noise.evaluation.core import noisy_inputs
 from noise2noise.images import Image, to_uint8, write_image
 from noise2noise.noise.estimate import READINGS, bracket
 from noise2noise.noise.profile import choose, profile
-from noise2noise.noise.synthetic import NoiseConfig
+from noise2noise.noise.synthetic import NoiseConfig, add_noise
 from noise2noise.training.fit import fit
 from noise2noise.training.selfsup import masked_score
 from noise2noise.training.sure import sure_scores
@@ -47,7 +48,8 @@ ap.add_argument("--limit", type=int)
 ap.add_argument("--crops", type=int, default=32)
 ap.add_argument("--seed", type=int, default=0)
 ap.add_argument("--model")
-ap.add_argument("--loss", default="ne2ne", choices=("ne2ne", "sure", "clean"))  # clean: the bound, from clean targets
+ap.add_argument("--pseudo-noise", default="model")  # --loss pseudo: the noise drawn on the original model's outputs (model: its training noise)
+ap.add_argument("--loss", default="ne2ne", choices=("ne2ne", "sure", "clean", "pseudo"))  # clean: the bound, from clean targets
 a = ap.parse_args()
 torch.set_num_threads(2)
 
@@ -82,25 +84,32 @@ with tempfile.TemporaryDirectory() as d:
         write_image(p, Image(np.ascontiguousarray(to_uint8(noisy)[..., ::-1])))
         paths.append(p)
     pd = a.pd if a.pd == "auto" else int(a.pd)
-    loss = "sure" if a.loss == "clean" else a.loss  # clean: one step for the run's record, weights replaced below
-    steps = 1 if a.loss == "clean" else a.steps
+    loss = "sure" if a.loss in ("clean", "pseudo") else a.loss  # one step for the run's record, weights replaced below
+    steps = 1 if a.loss in ("clean", "pseudo") else a.steps
     adapted = adapt(ck, paths, steps, a.seed, a.lr, pd=pd, progress=False, force=True, loss=loss)
 # with --loss clean: what the same steps reach with the clean images as targets, the bound of any self-supervised loss
-if a.loss == "clean":
-    model = copy.deepcopy(ck.model).float().train()
+if a.loss in ("clean", "pseudo"):
+    mix = parse_noise_mix(ck.meta["noise"] if a.pseudo_noise == "model" else a.pseudo_noise)
+    outs = [run(ck.model.eval().float(), n) for _, _, n in pairs] if a.loss == "pseudo" else None
+    tuned = copy.deepcopy(ck.model).float().train()
     crng = np.random.default_rng(a.seed)
 
     def batch():
         ys, xs = [], []
         for _ in range(4):
-            _, c, n = pairs[crng.integers(len(pairs))]
+            k = crng.integers(len(pairs))
+            _, c, n = pairs[k]
             i, j = crng.integers(0, c.shape[0] - 128 + 1), crng.integers(0, c.shape[1] - 128 + 1)
-            ys.append(n[i : i + 128, j : j + 128].transpose(2, 0, 1))
-            xs.append(c[i : i + 128, j : j + 128].transpose(2, 0, 1))
+            yc, xc = n[i : i + 128, j : j + 128], c[i : i + 128, j : j + 128]
+            if a.loss == "pseudo":  # the original model's output as the clean image, noise of the model's kind on it
+                xc = outs[k][i : i + 128, j : j + 128]
+                yc = add_noise(xc, draw_noise(mix, crng), crng)[0]
+            ys.append(np.ascontiguousarray(yc.transpose(2, 0, 1), np.float32))
+            xs.append(np.ascontiguousarray(xc.transpose(2, 0, 1), np.float32))
         return torch.from_numpy(np.stack(ys)), torch.from_numpy(np.stack(xs))
 
-    fit(model, batch, lambda net, b, step: ((net(b[0]) - b[1]) ** 2).mean(), a.steps, a.lr, progress=False)
-    adapted = replace(adapted, model=model)
+    fit(tuned, batch, lambda net, b, step: ((net(b[0]) - b[1]) ** 2).mean(), a.steps, a.lr, progress=False)
+    adapted = replace(adapted, model=tuned)
 net0, net1 = ck.model.eval().float(), adapted.model.eval().float()
 before = [psnr(run(net0, n), c) for _, c, n in pairs]
 after = [psnr(run(net1, n), c) for _, c, n in pairs]
@@ -137,6 +146,7 @@ row = {
     "steps": a.steps,
     "loss": a.loss,
     "lr": a.lr,
+    **({"pseudo_noise": a.pseudo_noise} if a.loss == "pseudo" else {}),
     "pd": adapted.meta["adapted"]["pd"],
     "images": len(pairs),
     "psnr_before": round(float(np.mean(before)), 3),
@@ -146,7 +156,7 @@ row = {
     **{f"sure_{r}": change(*s) for r, s in sure.items()},
     "masked": change(mask0, mask1),
     "check": adapted.meta["adapted"].get("check"),
-    "accepted_by_check": None if a.loss == "clean" else adapted.meta["adapted"]["held_out_significance"] > 3,
+    "accepted_by_check": None if a.loss in ("clean", "pseudo") else adapted.meta["adapted"]["held_out_significance"] > 3,
     "noise_sigma_255_read_vs_true": {
         **{r: round(float(n.level(y).pow(2).mean().sqrt()) * 255, 2) for r, n in readings.items()},
         "y - x": round(float(np.sqrt((true_noise**2).mean())) * 255, 2),

@@ -97,20 +97,10 @@ def adapt(
 ) -> Checkpoint:
     """Fine-tune a copy of ``ckpt``'s model on ``paths`` with the self-supervised loss; returns it, or
     the original when the held-out check finds it no better (unless ``force``)."""
-    if steps < 1:
-        raise ValueError(f"--adapt takes a number of steps >= 1, got {steps}")
-    if loss not in ("ne2ne", "sure"):
-        raise ValueError(f"the adaptation's loss is 'ne2ne' or 'sure', got {loss!r}")
-    if pd != "auto" and (not isinstance(pd, int) or pd < 1):
-        raise ValueError(f"--adapt-pd takes a stride >= 1 or 'auto', got {pd!r}")
-    least = 64 * (1 if pd == "auto" else pd)
-    if crop % least:
-        raise ValueError(f"adaptation crops must be a multiple of 64 x pd = {least}, got {crop}")
+    _check_arguments(steps, lr, crop, pd, loss)
     rng = np.random.default_rng(seed)
     g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
-    if not (math.isfinite(lr) and lr >= 0):
-        raise ValueError(f"--adapt-lr must be a finite number >= 0, got {lr}")
     count = min(steps * batch, POOL) + HELD_OUT
     crops = crop_pool([Path(p) for p in paths], count, crop, rng)  # each image decoded once
     order = rng.permutation(len(crops))
@@ -141,13 +131,7 @@ def adapt(
     losses = fit(
         model, step_batch, objective, steps, lr, desc="adapting", hint="try a lower --adapt-lr", progress=progress
     )
-    if sure:  # better under both readings: SURE's comparison is linear in the covariance, so under any between
-        pairs = [[sure_scores(m, held, n, held, seed) for m in (ckpt.model, model.eval())] for n in readings]
-        z, (scores_before, scores_after) = min(((significance(*p), p) for p in pairs), key=lambda t: t[0])
-    else:
-        scores_before, scores_after = (_scores(m, held, pd, seed) for m in (ckpt.model, model.eval()))
-        z = significance(scores_before, scores_after)
-    before, after = float(scores_before.mean()), float(scores_after.mean())
+    before, after, z = _judge(ckpt.model, model.eval(), held, readings if sure else None, pd, seed)
     better = z > MIN_SIGNIFICANCE  # better by more than the check's own scatter over the held-out crops
     sound = clipped <= MAX_CLIPPED  # both checks rest on zero-mean noise
     kept = not force and not (better and sound)
@@ -175,6 +159,34 @@ def adapt(
         print(_verdict(info, better), file=sys.stderr)
     final = ckpt.model if kept else model
     return Checkpoint(final.eval(), ckpt.config, {**ckpt.meta, "adapted": info}, "")
+
+
+def _check_arguments(steps: int, lr: float, crop: int, pd: int | str, loss: str) -> None:
+    if steps < 1:
+        raise ValueError(f"--adapt takes a number of steps >= 1, got {steps}")
+    if loss not in ("ne2ne", "sure"):
+        raise ValueError(f"the adaptation's loss is 'ne2ne' or 'sure', got {loss!r}")
+    if pd != "auto" and (not isinstance(pd, int) or pd < 1):
+        raise ValueError(f"--adapt-pd takes a stride >= 1 or 'auto', got {pd!r}")
+    least = 64 * (1 if pd == "auto" else pd)
+    if crop % least:
+        raise ValueError(f"adaptation crops must be a multiple of 64 x pd = {least}, got {crop}")
+    if not (math.isfinite(lr) and lr >= 0):
+        raise ValueError(f"--adapt-lr must be a finite number >= 0, got {lr}")
+
+
+def _judge(original, adapted, held: torch.Tensor, readings, pd: int, seed: int) -> tuple[float, float, float]:
+    """The held-out check of both models: mean score before, after, and the adapted model's advantage in
+    standard errors. With ``readings`` (noise that is not white): SURE under each reading, the least
+    favourable kept (SURE's comparison is linear in the covariance, so better under both readings is
+    better under any covariance between them); without: the masked check after the pixel-shuffle."""
+    if readings is not None:
+        pairs = [[sure_scores(m, held, n, held, seed) for m in (original, adapted)] for n in readings]
+        z, (b, a) = min(((significance(*p), p) for p in pairs), key=lambda t: t[0])
+    else:
+        b, a = (_scores(m, held, pd, seed) for m in (original, adapted))
+        z = significance(b, a)
+    return float(b.mean()), float(a.mean()), z
 
 
 def _verdict(info: dict, better: bool) -> str:
