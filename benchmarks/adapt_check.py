@@ -48,8 +48,12 @@ ap.add_argument("--limit", type=int)
 ap.add_argument("--crops", type=int, default=32)
 ap.add_argument("--seed", type=int, default=0)
 ap.add_argument("--model")
-ap.add_argument("--pseudo-noise", default="model")  # --loss pseudo: the noise drawn on the original model's outputs (model: its training noise)
-ap.add_argument("--loss", default="ne2ne", choices=("ne2ne", "sure", "clean", "pseudo"))  # clean: the bound, from clean targets
+ap.add_argument(
+    "--pseudo-noise", default="model"
+)  # --loss pseudo: the noise drawn on the original model's outputs (model: its training noise)
+ap.add_argument(
+    "--loss", default="ne2ne", choices=("ne2ne", "sure", "renoise", "clean", "pseudo")
+)  # clean: the bound, from clean targets
 a = ap.parse_args()
 torch.set_num_threads(2)
 
@@ -125,7 +129,7 @@ for k in range(a.crops):
 y, x = torch.from_numpy(np.stack(ys)), torch.from_numpy(np.stack(xs))
 with torch.no_grad():
     d0, d1 = net0(y).float(), net1(y).float()
-readings = dict(zip(READINGS, bracket(y, d0)))
+readings = dict(zip(READINGS, bracket(y, d0, d1)))
 true0, true1 = ((d0 - x) ** 2).mean(dim=(1, 2, 3)).numpy(), ((d1 - x) ** 2).mean(dim=(1, 2, 3)).numpy()
 sure = {r: [sure_scores(m, y, n, y, a.seed) for m in (net0, net1)] for r, n in readings.items()}
 mask0, mask1 = (
@@ -156,7 +160,9 @@ row = {
     **{f"sure_{r}": change(*s) for r, s in sure.items()},
     "masked": change(mask0, mask1),
     "check": adapted.meta["adapted"].get("check"),
-    "accepted_by_check": None if a.loss in ("clean", "pseudo") else adapted.meta["adapted"]["held_out_significance"] > 3,
+    "accepted_by_check": None
+    if a.loss in ("clean", "pseudo")
+    else adapted.meta["adapted"]["held_out_significance"] > 3,
     "noise_sigma_255_read_vs_true": {
         **{r: round(float(n.level(y).pow(2).mean().sqrt()) * 255, 2) for r, n in readings.items()},
         "y - x": round(float(np.sqrt((true_noise**2).mean())) * 255, 2),

@@ -106,3 +106,36 @@ def test_white_noise_sure_would_be_fooled_by_the_wrong_covariance(noisy):
     right_gap, white_gap = gap(noise), gap(white)
     assert right_gap == pytest.approx(true_gap, rel=0.2)
     assert white_gap < 0.75 * true_gap < right_gap
+
+
+def test_the_bracket_takes_the_higher_residual_reading_and_never_passes_the_upper(noisy):
+    from noise2noise.noise.estimate import bracket
+
+    x, y = noisy
+    with torch.no_grad():
+        rough, smooth = smoother(0.6)(y), smoother(2.0)(y)
+    upper, lower = bracket(y, rough, smooth)
+    alone = bracket(y, rough)[1]
+    # the rough denoiser keeps more of the noise, so its residual reads less of it than the smooth one's
+    assert lower.variance.sum() > alone.variance.sum()
+    assert (lower.variance <= upper.variance + 1e-12).all()
+    # a "denoiser" that takes the picture out with the noise reads no higher than the upper reading
+    _, wild = bracket(y, rough, torch.zeros_like(y))
+    assert (wild.variance <= upper.variance + 1e-12).all()
+
+
+def test_renoise_draws_the_read_noise_on_the_original_output(noisy):
+    from noise2noise.noise.estimate import estimate
+    from noise2noise.training.sure import renoise_loss
+
+    x, y = noisy
+    m = estimate(y, x, "residual")  # the noise as it is
+    g = torch.Generator().manual_seed(3)
+    identity, original = torch.nn.Identity(), smoother(1.0)
+    with torch.no_grad():
+        d = original(y).clamp(0, 1)
+    # an identity net's error to the original's output is the drawn noise itself: its level is the model's
+    drawn = float(renoise_loss(identity, y, original, m, g))
+    assert drawn == pytest.approx(float(m.level(d).pow(2).mean()), rel=0.1)
+    # a denoiser is nearer the clean original output than the noisy input is
+    assert float(renoise_loss(smoother(1.5), y, original, m, g)) < drawn

@@ -57,7 +57,7 @@ from .noise.estimate import READINGS, bracket
 from .noise.profile import is_white, profile
 from .training.fit import fit
 from .training.selfsup import masked_score, ne2ne_loss, pixel_shuffle_down, residual_correlation
-from .training.sure import sure_loss, sure_scores
+from .training.sure import renoise_loss, sure_loss, sure_scores
 from .weights import Checkpoint
 
 
@@ -124,14 +124,11 @@ def adapt(
         pick = rng.choice(len(pool), size=batch, replace=len(pool) < batch)
         return _channels(to_float(pool[pick]), ckpt.config.in_channels)
 
-    if loss == "sure" and sure:
-        objective = lambda net, y, step: sure_loss(net, y, readings[step % 2], g)  # noqa: E731
-    else:
-        objective = lambda net, y, step: ne2ne_loss(net, y, g, gamma, pd)  # noqa: E731
+    objective = _objective(loss if sure else "ne2ne", ckpt.model, readings if sure else [], g, gamma, pd)
     losses = fit(
         model, step_batch, objective, steps, lr, desc="adapting", hint="try a lower --adapt-lr", progress=progress
     )
-    before, after, z = _judge(ckpt.model, model.eval(), held, readings if sure else None, pd, seed)
+    before, after, z, readings = _judge(ckpt.model, model.eval(), held, sure, pd, seed)
     better = z > MIN_SIGNIFICANCE  # better by more than the check's own scatter over the held-out crops
     sound = clipped <= MAX_CLIPPED  # both checks rest on zero-mean noise
     kept = not force and not (better and sound)
@@ -144,7 +141,7 @@ def adapt(
         "residual_correlation": correlation,
         "noise": noise.as_dict(),
         "white_noise": white,
-        "loss": "sure" if loss == "sure" and sure else "ne2ne",
+        "loss": loss if sure else "ne2ne",
         "check": "sure" if sure else "masked",
         **({"noise_readings": {r: n.as_dict() for r, n in zip(READINGS, readings)}} if sure else {}),
         "clipped_share": clipped,
@@ -161,11 +158,22 @@ def adapt(
     return Checkpoint(final.eval(), ckpt.config, {**ckpt.meta, "adapted": info}, "")
 
 
+def _objective(loss: str, original, readings: list, g: torch.Generator, gamma: float, pd: int):
+    """The adaptation's loss as ``fit`` calls it; ``sure`` and ``renoise`` alternate between the two noise
+    readings step by step."""
+    if loss == "sure":
+        return lambda net, y, step: sure_loss(net, y, readings[step % 2], g)
+    if loss == "renoise":
+        frozen = copy.deepcopy(original).float().eval()
+        return lambda net, y, step: renoise_loss(net, y, frozen, readings[step % 2], g)
+    return lambda net, y, step: ne2ne_loss(net, y, g, gamma, pd)
+
+
 def _check_arguments(steps: int, lr: float, crop: int, pd: int | str, loss: str) -> None:
     if steps < 1:
         raise ValueError(f"--adapt takes a number of steps >= 1, got {steps}")
-    if loss not in ("ne2ne", "sure"):
-        raise ValueError(f"the adaptation's loss is 'ne2ne' or 'sure', got {loss!r}")
+    if loss not in LOSSES:
+        raise ValueError(f"the adaptation's loss is one of {', '.join(LOSSES)}, got {loss!r}")
     if pd != "auto" and (not isinstance(pd, int) or pd < 1):
         raise ValueError(f"--adapt-pd takes a stride >= 1 or 'auto', got {pd!r}")
     least = 64 * (1 if pd == "auto" else pd)
@@ -175,18 +183,24 @@ def _check_arguments(steps: int, lr: float, crop: int, pd: int | str, loss: str)
         raise ValueError(f"--adapt-lr must be a finite number >= 0, got {lr}")
 
 
-def _judge(original, adapted, held: torch.Tensor, readings, pd: int, seed: int) -> tuple[float, float, float]:
-    """The held-out check of both models: mean score before, after, and the adapted model's advantage in
-    standard errors. With ``readings`` (noise that is not white): SURE under each reading, the least
-    favourable kept (SURE's comparison is linear in the covariance, so better under both readings is
-    better under any covariance between them); without: the masked check after the pixel-shuffle."""
-    if readings is not None:
+def _judge(original, adapted, held: torch.Tensor, sure: bool, pd: int, seed: int):
+    """The held-out check of both models: mean score before, after, the adapted model's advantage in
+    standard errors, and the noise readings it used. With ``sure`` (noise that is not white): SURE
+    under each of two readings that bracket the noise (``noise.estimate.bracket``, the lower one the
+    higher of the two models' residual readings), the least favourable kept: SURE's comparison is linear
+    in the covariance, so better under both readings is better under any covariance between them.
+    Without: the masked check after the pixel-shuffle."""
+    if sure:
+        with torch.no_grad():
+            d0, d1 = (m.eval()(held).float() for m in (original, adapted))
+        readings = bracket(held, d0, d1)
         pairs = [[sure_scores(m, held, n, held, seed) for m in (original, adapted)] for n in readings]
         z, (b, a) = min(((significance(*p), p) for p in pairs), key=lambda t: t[0])
     else:
+        readings = None
         b, a = (_scores(m, held, pd, seed) for m in (original, adapted))
         z = significance(b, a)
-    return float(b.mean()), float(a.mean()), z
+    return float(b.mean()), float(a.mean()), z, readings
 
 
 def _verdict(info: dict, better: bool) -> str:
@@ -213,6 +227,7 @@ def _verdict(info: dict, better: bool) -> str:
     )
 
 
+LOSSES = ("ne2ne", "sure", "renoise")  # renoise: the original's output re-noised as read (training/sure.py)
 HELD_OUT = 32  # crops kept apart to score the model before and after adapting
 # Share of held-out pixels clipped at 0 or 1 above which the noise is far from zero-mean: the loss and
 # the check both rest on zero-mean noise (8-bit files of Gaussian sigma 50 clip a quarter of Kodak24's

@@ -165,13 +165,17 @@ def estimate(y: torch.Tensor, d: torch.Tensor, reading: str = "plane") -> NoiseM
     return NoiseModel(brightness, variance, basis, np.sqrt(eig), filters)
 
 
-def bracket(y: torch.Tensor, d: torch.Tensor) -> list[NoiseModel]:
-    """The two readings of ``estimate``, upper (``"plane"``) then lower (``"residual"``), the lower's
-    level held at most at the upper's in every band: ``y - d`` above ``y`` less its plane means that
-    ``d`` took picture out with the noise (a model far from a denoiser), which no noise reading is."""
-    upper, lower = (estimate(y, d, r) for r in READINGS)
-    if lower.brightness.shape == upper.brightness.shape and np.allclose(lower.brightness, upper.brightness):
-        lower = replace(lower, variance=np.minimum(lower.variance, upper.variance))
+def bracket(y: torch.Tensor, d: torch.Tensor, *others: torch.Tensor) -> list[NoiseModel]:
+    """The two readings of ``estimate``, upper (``"plane"``, blocks chosen by ``d``) then lower
+    (``"residual"``): ``y - d``, or with ``others`` (more denoised estimates of ``y``) the highest of
+    their residual readings, since each misses only the noise its own estimate keeps. The lower's level
+    is held at most at the upper's in every band: ``y - d`` above ``y`` less its plane means that ``d``
+    took picture out with the noise (a model far from a denoiser), which no noise reading is."""
+    upper = estimate(y, d, "plane")
+    lower = max((estimate(y, e, "residual") for e in (d, *others)), key=lambda n: float(n.variance.sum()))
+    # on the upper's bands (the lower's read where another estimate chose the blocks)
+    on_upper = np.stack([np.interp(upper.brightness, lower.brightness, v) for v in lower.variance.T], axis=1)
+    lower = replace(lower, brightness=upper.brightness, variance=np.minimum(on_upper, upper.variance))
     return [upper, lower]
 
 

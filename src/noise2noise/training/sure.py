@@ -57,3 +57,16 @@ def sure_loss(net: nn.Module, y: torch.Tensor, noise: NoiseModel, generator: tor
     fy = net(y).float()
     div = (u * (net(y + EPS * u).float() - fy)).mean() / EPS
     return ((y - fy) ** 2).mean() + 2 * div
+
+
+def renoise_loss(
+    net: nn.Module, y: torch.Tensor, original: nn.Module, noise: NoiseModel, generator: torch.Generator
+) -> torch.Tensor:
+    """``original``'s output on the noisy batch ``y`` as the clean images, fresh noise of the model
+    ``noise`` drawn on them (clipped and rounded as an 8-bit file is): the squared error of ``net``'s
+    output to that clean image. It teaches the content of these images, not their noise, so it
+    needs a noise reading near the truth, and a denoiser ``original`` to start from."""
+    with torch.no_grad():
+        d = original(y).float().clamp(0, 1)
+    z = ((d + noise.sample(d, generator)).clamp(0, 1) * 255).round() / 255
+    return ((net(z).float() - d) ** 2).mean()
