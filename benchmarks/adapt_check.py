@@ -129,7 +129,7 @@ for k in range(a.crops):
 y, x = torch.from_numpy(np.stack(ys)), torch.from_numpy(np.stack(xs))
 with torch.no_grad():
     d0, d1 = net0(y).float(), net1(y).float()
-readings = dict(zip(READINGS, bracket(y, d0, d1)))
+readings = dict(zip(READINGS, bracket(y, d0)))
 true0, true1 = ((d0 - x) ** 2).mean(dim=(1, 2, 3)).numpy(), ((d1 - x) ** 2).mean(dim=(1, 2, 3)).numpy()
 sure = {r: [sure_scores(m, y, n, y, a.seed) for m in (net0, net1)] for r, n in readings.items()}
 mask0, mask1 = (
@@ -160,6 +160,7 @@ row = {
     **{f"sure_{r}": change(*s) for r, s in sure.items()},
     "masked": change(mask0, mask1),
     "check": adapted.meta["adapted"].get("check"),
+    "lower_reading": "original model only",  # the residual reading: y less the original model's output
     "accepted_by_check": None
     if a.loss in ("clean", "pseudo")
     else adapted.meta["adapted"]["held_out_significance"] > 3,

@@ -135,6 +135,27 @@ def test_on_correlated_noise_the_sure_check_decides_as_the_clean_image_would(tmp
 
 
 @pytest.mark.slow
+def test_a_model_trained_on_the_noise_readings_is_not_taken_on_their_word(tmp_path, tiny_weights):
+    """SURE as the loss and as the check share the noise readings: an untrained net taught by it scores
+    far better under them, and is still not used without --adapt-force."""
+    from noise2noise.adapt import _verdict, adapt
+    from noise2noise.weights import load_checkpoint
+
+    rng = np.random.default_rng(0)
+    noise = rng.normal(0, 20, (257, 257, 3))
+    noise = (noise[1:, 1:] + noise[:-1, 1:] + noise[1:, :-1] + noise[:-1, :-1]) / 2
+    yy, xx = np.mgrid[:256, :256]
+    clean = np.stack([60 + 0.5 * xx, 80 + 0.4 * yy, 100 + 0.2 * (xx + yy)], axis=-1)
+    cv2.imwrite(str(tmp_path / "c.png"), np.clip(clean + noise[:256, :256], 0, 255).astype(np.uint8))
+    ck = load_checkpoint(str(tiny_weights))
+    adapted = adapt(ck, [tmp_path / "c.png"], steps=30, lr=1e-3, crop=128, progress=False, loss="sure")
+    info = adapted.meta["adapted"]
+    assert info["loss"] == "sure" and info["held_out_significance"] > 3
+    assert info["kept"] and adapted.model is ck.model
+    assert "not judged by them" in _verdict(info, better=True)
+
+
+@pytest.mark.slow
 def test_auto_pixel_shuffle_follows_the_noise_correlation(tmp_path, tiny_weights):
     from noise2noise.adapt import adapt
     from noise2noise.weights import load_checkpoint

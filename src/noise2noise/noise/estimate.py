@@ -165,15 +165,16 @@ def estimate(y: torch.Tensor, d: torch.Tensor, reading: str = "plane") -> NoiseM
     return NoiseModel(brightness, variance, basis, np.sqrt(eig), filters)
 
 
-def bracket(y: torch.Tensor, d: torch.Tensor, *others: torch.Tensor) -> list[NoiseModel]:
-    """The two readings of ``estimate``, upper (``"plane"``, blocks chosen by ``d``) then lower
-    (``"residual"``): ``y - d``, or with ``others`` (more denoised estimates of ``y``) the highest of
-    their residual readings, since each misses only the noise its own estimate keeps. The lower's level
-    is held at most at the upper's in every band: ``y - d`` above ``y`` less its plane means that ``d``
-    took picture out with the noise (a model far from a denoiser), which no noise reading is."""
+def bracket(y: torch.Tensor, d: torch.Tensor) -> list[NoiseModel]:
+    """The two readings of ``estimate``, upper (``"plane"``) then lower (``"residual"``: ``y - d``, with
+    ``d`` the model as it was before any adapting). The lower's level is held at most at the upper's in
+    every band: ``y - d`` above ``y`` less its plane means that ``d`` took picture out with the noise (a
+    model far from a denoiser), which no noise reading is. Not the adapted model's residual, though
+    it misses less of the noise: read that way, the check accepted a model trained on SURE that had
+    lost 1.0 dB (docs/lab/adapt.md)."""
     upper = estimate(y, d, "plane")
-    lower = max((estimate(y, e, "residual") for e in (d, *others)), key=lambda n: float(n.variance.sum()))
-    # on the upper's bands (the lower's read where another estimate chose the blocks)
+    lower = estimate(y, d, "residual")
+    # both read on the same bands (the same d chose the blocks); held at most at the upper
     on_upper = np.stack([np.interp(upper.brightness, lower.brightness, v) for v in lower.variance.T], axis=1)
     lower = replace(lower, brightness=upper.brightness, variance=np.minimum(on_upper, upper.variance))
     return [upper, lower]
