@@ -132,8 +132,9 @@ def test_renoise_draws_the_read_noise_on_the_original_output(noisy):
     identity, original = torch.nn.Identity(), smoother(1.0)
     with torch.no_grad():
         d = original(y).clamp(0, 1)
-    # an identity net's error to the original's output is the drawn noise itself: its level is the model's
-    drawn = float(renoise_loss(identity, y, original, m, g))
-    assert drawn == pytest.approx(float(m.level(d).pow(2).mean()), rel=0.1)
-    # a denoiser is nearer the clean original output than the noisy input is
-    assert float(renoise_loss(smoother(1.5), y, original, m, g)) < drawn
+    with torch.no_grad():
+        # an identity net's error to the original's output is the drawn noise itself: its level is the model's
+        drawn = float(renoise_loss(identity, y, original, m, g))
+        assert drawn == pytest.approx(float(m.level(d).pow(2).mean()), rel=0.1)
+        # a denoiser is nearer the clean original output than the noisy input is
+        assert float(renoise_loss(smoother(1.5), y, original, m, g)) < drawn
