@@ -133,10 +133,7 @@ def adapt(
     )
     before, after, z = _judge(ckpt.model, model.eval(), held, readings if sure else None, pd, seed)
     better = z > MIN_SIGNIFICANCE  # better by more than the check's own scatter over the held-out crops
-    # both checks rest on zero-mean noise; and a model trained on the noise readings (sure, renoise) is not
-    # judged by them: trained to look good under them, one that lost 1.0 dB looked better (docs/lab/adapt.md)
-    sound = clipped <= MAX_CLIPPED and not (sure and loss != "ne2ne")
-    kept = not force and not (better and sound)
+    kept = not force and not (better and _sound(clipped, "sure" if sure else "masked", loss if sure else "ne2ne"))
     info = {
         "steps": steps,
         "images": len(paths),
@@ -203,9 +200,16 @@ def _judge(original, adapted, held: torch.Tensor, readings, pd: int, seed: int) 
     return float(b.mean()), float(a.mean()), z
 
 
+def _sound(clipped: float, check: str, loss: str) -> bool:
+    """Whether the check's word can be taken: both checks rest on zero-mean noise (little clipped), and a
+    model trained on the noise readings (sure, renoise) is not judged by them: trained to look good under
+    them, one that lost 1.0 dB looked better (docs/lab/adapt.md)."""
+    return clipped <= MAX_CLIPPED and not (check == "sure" and loss != "ne2ne")
+
+
 def _verdict(info: dict, better: bool) -> str:
     if not info["kept"]:
-        sound = info["clipped_share"] <= MAX_CLIPPED and not (info["check"] == "sure" and info["loss"] != "ne2ne")
+        sound = _sound(info["clipped_share"], info["check"], info["loss"])
         verdict = "using the adapted model" + ("" if better and sound else " (forced)")
     elif not better:
         verdict = "kept the original (adapting did not help)"

@@ -106,9 +106,9 @@ def estimate(y: torch.Tensor, d: torch.Tensor, reading: str = "plane") -> NoiseM
     yb, db = _blocks(y.float().cpu()), _blocks(d.float().cpu())
     if len(yb) == 0:
         raise ValueError(f"crops of at least {BLOCK}x{BLOCK} pixels are needed to read the noise")
-    # the noise: each block of ``y`` less its plane (3 of the block's B*B degrees of freedom), on the
-    # blocks where the denoised estimate is nearest a plane. Not ``y - d``: a denoiser leaves the
-    # slow part of correlated noise in ``d``, and the level would read low.
+    # the noise on the blocks where the denoised estimate is nearest a plane: each block of ``y`` less its
+    # plane (3 of the block's B*B degrees of freedom), or ``y - d`` (a denoiser leaves the slow part of
+    # correlated noise in ``d``, so that level reads low)
     if reading == "plane":
         r = _off_plane(yb.double().numpy()) * np.sqrt(BLOCK * BLOCK / (BLOCK * BLOCK - 3))
     else:
@@ -174,9 +174,8 @@ def bracket(y: torch.Tensor, d: torch.Tensor) -> list[NoiseModel]:
     lost 1.0 dB (docs/lab/adapt.md)."""
     upper = estimate(y, d, "plane")
     lower = estimate(y, d, "residual")
-    # both read on the same bands (the same d chose the blocks); held at most at the upper
-    on_upper = np.stack([np.interp(upper.brightness, lower.brightness, v) for v in lower.variance.T], axis=1)
-    lower = replace(lower, brightness=upper.brightness, variance=np.minimum(on_upper, upper.variance))
+    # both read on the same blocks and bands (``d`` chose them), so the levels compare band by band
+    lower = replace(lower, variance=np.minimum(lower.variance, upper.variance))
     return [upper, lower]
 
 
