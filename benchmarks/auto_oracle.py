@@ -11,12 +11,15 @@ model it chooses from, and what a wrong choice cost.
 seeds and protocols), each model run by the default path (``backend auto``: the shipped int8 model
 on OpenVINO). Since ``auto`` runs the chosen model by that same path, its PSNR is the chosen model's.
 ``--choice-only`` records the choice alone (sets without clean images); ``--reuse OLD`` takes the
-models' PSNRs from an earlier run and measures only the choice (after a change of the rule)."""
+models' PSNRs from an earlier run and measures only the choice (after a change of the rule), and with
+``--models M`` measures model M again (after M was retrained: ``--reuse F --models n2n-phone --replace --out F``
+puts the new rows in place of the old in F)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -32,51 +35,71 @@ from noise2noise.evaluation.metrics import psnr
 from noise2noise.images import read_image, to_float, to_rgb, to_uint8
 
 
-def run(a: argparse.Namespace) -> None:
+def group_of(row: dict) -> tuple[str, str, str]:
+    return row["set"], row["noise"], row["protocol"]
+
+
+def measure(a: argparse.Namespace):
+    """The rows of ``a.set`` under ``a.noise``, one per image, as they are measured."""
     noise = NoiseConfig.parse(a.noise) if a.noise else None
     dens = {} if a.choice_only else {m: Denoiser.from_weights(model=m, tile=0) for m in CANDIDATES}
+    again = a.models or ([] if a.reuse else list(CANDIDATES))  # measured even where --reuse has the image
     reuse = {}  # (set, noise, protocol, name) -> the PSNRs of an earlier run: the choice is measured again
     for line in open(a.reuse) if a.reuse else []:
         r = json.loads(line)
-        reuse[(r["set"], r["noise"], r["protocol"], r["name"])] = r.get("psnr")
-    label = Path(a.set).name
+        reuse[(*group_of(r), r["name"])] = r.get("psnr")
     if a.choice_only:
         items = [(p.name, p) for p in sorted(Path(a.set).iterdir()) if p.is_file()]
     else:
         items = open_evalset(a.set, real=noise is None).items
     items = items[: a.limit] if a.limit else items
-    with open(a.out, "a") as f:
-        for i, (name, load) in enumerate(items):
-            if a.choice_only:
-                x, clean = to_float(to_rgb(read_image(load).pixels)), None
-            else:
-                clean, real_noisy = load()
-                x = noisy_inputs(clean, real_noisy, noise, a.protocol, i, a.seed)
-            chw = np.ascontiguousarray(x.transpose(2, 0, 1))[None]
-            t = time.perf_counter()
-            c = pick(chw)
-            row = {
-                "set": label,
-                "noise": str(noise) if noise else "real",
-                "protocol": a.protocol if noise else "real-8bit",
-                "name": name,
-                "model": c.model,
-                "reason": c.reason,
-                "profile": c.noise.as_dict(),
-                "profile_seconds": round(time.perf_counter() - t, 4),
+    for i, (name, load) in enumerate(items):
+        if a.choice_only:
+            x, clean = to_float(to_rgb(read_image(load).pixels)), None
+        else:
+            clean, real_noisy = load()
+            x = noisy_inputs(clean, real_noisy, noise, a.protocol, i, a.seed)
+        chw = np.ascontiguousarray(x.transpose(2, 0, 1))[None]
+        t = time.perf_counter()
+        c = pick(chw)
+        row = {
+            "set": Path(a.set).name,
+            "noise": str(noise) if noise else "real",
+            "protocol": a.protocol if noise else "real-8bit",
+            "name": name,
+            "model": c.model,
+            "reason": c.reason,
+            "profile": c.noise.as_dict(),
+            "profile_seconds": round(time.perf_counter() - t, 4),
+        }
+        if clean is not None:
+            known = reuse.get((*group_of(row), name))
+            row["noisy_psnr"] = psnr(to_uint8(x), clean)
+            runs = again if known else list(CANDIDATES)  # an image the earlier run lacks: every model
+            row["psnr"] = {
+                **(known or {}),
+                **{m: psnr(to_uint8(dens[m].run_array(chw)[0].transpose(1, 2, 0)), clean) for m in runs},
             }
-            known = reuse.get((row["set"], row["noise"], row["protocol"], name))
-            if clean is not None:
-                row["noisy_psnr"] = psnr(to_uint8(x), clean)
-            if clean is not None and known:
-                row["psnr"] = known
-            elif clean is not None:
-                row["psnr"] = {
-                    m: psnr(to_uint8(d.run_array(chw)[0].transpose(1, 2, 0)), clean) for m, d in dens.items()
-                }
-            f.write(json.dumps(row) + "\n")
-            f.flush()
-            print(name, c.model, row.get("psnr", ""), flush=True)
+        print(name, c.model, row.get("psnr", ""), flush=True)
+        yield row
+
+
+def run(a: argparse.Namespace) -> None:
+    if not a.replace:  # appended as measured
+        with open(a.out, "a") as f:
+            for row in measure(a):
+                f.write(json.dumps(row) + "\n")
+                f.flush()
+        return
+    rows = [json.dumps(r) + "\n" for r in measure(a)]
+    group = group_of(json.loads(rows[0])) if rows else None
+    old = open(a.out).readlines() if Path(a.out).exists() else []
+    same = [i for i, line in enumerate(old) if group_of(json.loads(line)) == group]
+    at = same[0] if same else len(old)  # the new rows stand where the old ones stood
+    kept = [line for line in old if group_of(json.loads(line)) != group]
+    tmp = Path(a.out).with_suffix(".tmp")
+    tmp.write_text("".join(kept[:at] + rows + kept[at:]))
+    os.replace(tmp, a.out)
 
 
 def table(a: argparse.Namespace) -> None:
@@ -84,7 +107,7 @@ def table(a: argparse.Namespace) -> None:
     for path in a.files:
         for line in open(path):
             r = json.loads(line)
-            groups[(r["set"], r["noise"], r["protocol"])].append(r)
+            groups[group_of(r)].append(r)
     names = " / ".join(CANDIDATES)
     print(
         f"| set | noise | protocol | images | auto chose {names} | auto | "
@@ -127,6 +150,15 @@ def main() -> None:
     r.add_argument("--out", required=True, help="JSON lines file to append to")
     r.add_argument(
         "--reuse", help="JSON lines of an earlier run: take each image's PSNRs from it, measure the choice anew"
+    )
+    r.add_argument(
+        "--models",
+        nargs="+",
+        choices=CANDIDATES,
+        help="measure only these models (with --reuse: the others' PSNRs from the earlier run; after a retraining)",
+    )
+    r.add_argument(
+        "--replace", action="store_true", help="the new rows take the place of this set's and noise's rows in --out"
     )
     t = sub.add_parser("table", help="the Markdown table of JSON lines files")
     t.add_argument("files", nargs="+")

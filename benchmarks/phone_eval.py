@@ -14,7 +14,7 @@ same three, with the per-image PSNR/SSIM, from the library's ``evaluate`` (the s
 the noisy input, ``wavelet`` (BayesShrink), ``wavelet-visu`` (VisuShrink), ``nlm`` (all with the noise
 level estimated from the image), and each shipped model by the default path (int8 on OpenVINO where
 shipped). ``table`` prints the mean PSNR / SSIM per row, and for the default model its margin over the
-better wavelet baseline: on average and on its worst image."""
+better wavelet baseline on each image: on average, on its worst image, and how many images are below it."""
 
 from __future__ import annotations
 
@@ -75,8 +75,12 @@ def table(a: argparse.Namespace) -> None:
     groups: dict[tuple[str, str], dict[str, list[dict]]] = defaultdict(dict)
     for r in rows:
         groups[(r["set"], r["noise"])][r["method"]] = r["images"]
-    methods = list(dict.fromkeys(r["method"] for r in rows))
-    print("| set | noise | input | " + " | ".join(methods) + " | auto - best wavelet: mean / worst image |")
+    seen = list(dict.fromkeys(r["method"] for r in rows))
+    order = [*BASELINES, "bm3d", AUTO, *CANDIDATES]  # the columns in this order whatever the file's
+    methods = [m for m in order if m in seen] + [m for m in seen if m not in order]
+    print(
+        "| set | noise | input | " + " | ".join(methods) + " | auto - best wavelet: mean / worst image, images below |"
+    )
     print("|---|---|---:|" + "---:|" * len(methods) + "---:|")
     for (s, noise), by in groups.items():
         ref = next(iter(by.values()))
@@ -93,7 +97,8 @@ def table(a: argparse.Namespace) -> None:
             ds = np.array([i["ssim"] for i in by[AUTO]]) - np.array(
                 [max(w["ssim"], v["ssim"]) for w, v in zip(by["wavelet"], by.get("wavelet-visu", by["wavelet"]))]
             )
-            margin = f"{d.mean():+.2f} dB / {d.min():+.2f} dB; SSIM {ds.mean():+.3f} / {ds.min():+.3f}"
+            below = int((d < 0).sum())
+            margin = f"{d.mean():+.2f} dB / {d.min():+.2f} dB, {below} below; SSIM {ds.mean():+.3f} / {ds.min():+.3f}"
         print(f"| {s} | {noise} | " + " | ".join(cells) + f" | {margin} |")
 
 

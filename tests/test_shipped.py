@@ -24,7 +24,7 @@ def test_every_registry_entry_is_shipped_with_its_config():
     assert set(available_models()) == set(REGISTRY)
     for name in REGISTRY:
         ck = load_weights(registry_path(name))
-        noise = {"photo": "camera@0.6,gaussian:0-50@0.4", "phone": "phone@0.5,camera@0.3,gaussian:0-50@0.2"}.get(
+        noise = {"photo": "camera@0.6,gaussian:0-50@0.4", "phone": "phone@0.65,camera@0.2,gaussian:0-50@0.15"}.get(
             name.split("-")[1], "gaussian:0-50"
         )
         assert ck.config.arch == "unet" and ck.meta["noise"] == noise
