@@ -91,14 +91,14 @@ def run(a: argparse.Namespace) -> None:
                 f.write(json.dumps(row) + "\n")
                 f.flush()
         return
-    rows = [json.dumps(r) + "\n" for r in measure(a)]
-    group = group_of(json.loads(rows[0])) if rows else None
-    old = open(a.out).readlines() if Path(a.out).exists() else []
-    same = [i for i, line in enumerate(old) if group_of(json.loads(line)) == group]
+    rows = list(measure(a))
+    group = group_of(rows[0]) if rows else None
+    old = [json.loads(line) for line in open(a.out)] if Path(a.out).exists() else []
+    same = [i for i, r in enumerate(old) if group_of(r) == group]
     at = same[0] if same else len(old)  # the new rows stand where the old ones stood
-    kept = [line for line in old if group_of(json.loads(line)) != group]
+    kept = [r for r in old if group_of(r) != group]
     tmp = Path(a.out).with_suffix(".tmp")
-    tmp.write_text("".join(kept[:at] + rows + kept[at:]))
+    tmp.write_text("".join(json.dumps(r) + "\n" for r in kept[:at] + rows + kept[at:]))
     os.replace(tmp, a.out)
 
 

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from noise2noise.denoiser import Denoiser
-from noise2noise.evaluation.core import MethodSpec, evaluate
+from noise2noise.evaluation.core import MethodSpec, evaluate, wavelet_float
 from noise2noise.images import to_uint8
 
 
@@ -47,24 +47,13 @@ def main() -> None:
         big = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
         return cv2.copyMakeBorder(big, 0, x.shape[0] - h, 0, x.shape[1] - w, cv2.BORDER_REPLICATE)
 
-    def visu(x: np.ndarray) -> np.ndarray:
-        from skimage.restoration import denoise_wavelet
-
-        y = denoise_wavelet(
-            np.clip(x, 0, 1).astype(np.float64),
-            method="VisuShrink",
-            mode="soft",
-            rescale_sigma=True,
-            channel_axis=-1,
-            convert2ycbcr=True,
-        )
-        return y.astype(np.float32)
-
     def outputs(x: np.ndarray) -> dict:
         key = (x.shape, x[::7, ::7].tobytes())
         if memo.get("key") != key:  # every variant of one image reuses the three estimates
             memo.clear()
-            memo.update(key=key, net=net(x), half=half(x), visu=visu(x))
+            memo.update(
+                key=key, net=net(x), half=half(x), visu=wavelet_float(x, shrink="VisuShrink").astype(np.float32)
+            )
         return memo
 
     def variant(other: str | None, blur: float):

@@ -19,13 +19,12 @@ import json
 import cv2
 import numpy as np
 
-from noise2noise.config import NoiseConfig
+from noise2noise.config import EVAL_METHODS, NoiseConfig
 from noise2noise.data.evalsets import open_evalset
 from noise2noise.denoiser import Denoiser
-from noise2noise.evaluation.core import baseline_method, model_method, noisy_inputs, noisy_method
+from noise2noise.evaluation.core import build_methods, noisy_inputs
 from noise2noise.evaluation.metrics import psnr
 
-BASELINES = ("wavelet", "wavelet-visu", "nlm", "bm3d")
 BLUR = 3.0  # sigma (px) of the blur that splits an error into its coarse and fine bands
 
 
@@ -35,12 +34,11 @@ def bands(e: np.ndarray) -> dict:
     return {"all": float(e.std() * 255), "coarse": float(coarse.std() * 255), "fine": float((e - coarse).std() * 255)}
 
 
-def method(name: str):
-    if name == "noisy":
-        return noisy_method
-    if name in BASELINES:
-        return baseline_method(name, None)
-    return model_method(Denoiser.from_weights(model=name, tile=0))
+def method(name: str, noise: str | None):
+    """A baseline or a shipped model as ``n2n eval`` builds it."""
+    if name in EVAL_METHODS and name != "model":
+        return build_methods([name], noise, lambda: None, "")[0].fn
+    return build_methods(["model"], noise, lambda: Denoiser.from_weights(model=name, tile=0), name)[0].fn
 
 
 def main() -> None:
@@ -52,7 +50,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
     ncfg = NoiseConfig.parse(a.noise) if a.noise else None
-    runs = {m: method(m) for m in a.methods}
+    runs = {m: method(m, a.noise) for m in a.methods}
     rows = []
     for i, (name, clean, real) in enumerate(open_evalset(a.set, real=ncfg is None)):
         if a.limit is not None and i >= a.limit:

@@ -117,23 +117,24 @@ def adapt(
         pd = 2 if correlation > PD_CORRELATION and crop % (64 * 2) == 0 else 1
     # white noise: the masked check; any other: SURE with the noise read from the held-out crops
     sure = not is_white(noise)
+    check, trained = ("sure", loss) if sure else ("masked", "ne2ne")
+    readings = None
     if sure:  # two readings that bracket the noise (noise.estimate)
         with torch.no_grad():
-            d = ckpt.model.eval()(held).float()
-        readings = bracket(held, d)
+            readings = bracket(held, ckpt.model.eval()(held).float())
     model = copy.deepcopy(ckpt.model).float().train()
 
     def step_batch() -> torch.Tensor:  # a batch drawn from the pool, as the model's channels
         pick = rng.choice(len(pool), size=batch, replace=len(pool) < batch)
         return _channels(to_float(pool[pick]), ckpt.config.in_channels)
 
-    objective = _objective(loss if sure else "ne2ne", ckpt.model, readings if sure else [], g, gamma, pd)
+    objective = _objective(trained, ckpt.model, readings or [], g, gamma, pd)
     losses = fit(
         model, step_batch, objective, steps, lr, desc="adapting", hint="try a lower --adapt-lr", progress=progress
     )
-    before, after, z = _judge(ckpt.model, model.eval(), held, readings if sure else None, pd, seed)
+    before, after, z = _judge(ckpt.model, model.eval(), held, readings, pd, seed)
     better = z > MIN_SIGNIFICANCE  # better by more than the check's own scatter over the held-out crops
-    kept = not force and not (better and _sound(clipped, "sure" if sure else "masked", loss if sure else "ne2ne"))
+    kept = not force and not (better and _sound(clipped, check, trained))
     info = {
         "steps": steps,
         "images": len(paths),
@@ -143,9 +144,9 @@ def adapt(
         "residual_correlation": correlation,
         "noise": noise.as_dict(),
         "white_noise": white,
-        "loss": loss if sure else "ne2ne",
-        "check": "sure" if sure else "masked",
-        **({"noise_readings": {r: n.as_dict() for r, n in zip(READINGS, readings)}} if sure else {}),
+        "loss": trained,
+        "check": check,
+        **({"noise_readings": {r: n.as_dict() for r, n in zip(READINGS, readings)}} if readings else {}),
         "clipped_share": clipped,
         "first_loss": losses[0],
         "last_loss": losses[-1],

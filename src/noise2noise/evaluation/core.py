@@ -127,27 +127,28 @@ def bm3d_method(sigma: float | None) -> Method:
     return run
 
 
-def wavelet_method(sigma: float | None, shrink: str = "BayesShrink") -> Method:
-    """Wavelet shrinkage (``skimage.restoration.denoise_wavelet``): soft thresholds per subband
-    (``BayesShrink``) or one universal threshold (``VisuShrink``), colour in YCbCr as skimage does it,
-    the noise level estimated from the image (skimage's own estimator) unless the noise is Gaussian
-    of a known sigma."""
+def wavelet_float(x: np.ndarray, sigma: float | None = None, shrink: str = "BayesShrink") -> np.ndarray:
+    """Wavelet shrinkage (``skimage.restoration.denoise_wavelet``) of HWC float ``x``, as float64: soft
+    thresholds per subband (``BayesShrink``) or one universal threshold (``VisuShrink``), colour in
+    YCbCr as skimage does it, the noise level (0..255 units) estimated from the image (skimage's own
+    estimator) unless given."""
     try:
         from skimage.restoration import denoise_wavelet
     except ImportError:
         raise ImageError("the wavelet baseline needs scikit-image: pip install 'noise2noise[eval]'") from None
+    x = np.clip(x, 0.0, 1.0).astype(np.float64)
+    s = None if sigma is None else sigma / 255.0
+    colour = x.ndim == 3 and x.shape[2] == 3
+    axis = -1 if x.ndim == 3 else None
+    return denoise_wavelet(
+        x, sigma=s, method=shrink, mode="soft", rescale_sigma=True, channel_axis=axis, convert2ycbcr=colour
+    )
 
-    def run(x: np.ndarray) -> np.ndarray:
-        x = np.clip(x, 0.0, 1.0).astype(np.float64)
-        s = None if sigma is None else sigma / 255.0
-        colour = x.ndim == 3 and x.shape[2] == 3
-        axis = -1 if x.ndim == 3 else None
-        y = denoise_wavelet(
-            x, sigma=s, method=shrink, mode="soft", rescale_sigma=True, channel_axis=axis, convert2ycbcr=colour
-        )
-        return to_uint8(y)
 
-    return run
+def wavelet_method(sigma: float | None, shrink: str = "BayesShrink") -> Method:
+    """``wavelet_float`` as a baseline (8-bit output), with the noise's sigma when it is Gaussian of a
+    known level."""
+    return lambda x: to_uint8(wavelet_float(x, sigma, shrink))
 
 
 def baseline_method(name: str, sigma: float | None) -> Method:
