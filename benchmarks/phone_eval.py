@@ -7,6 +7,7 @@ photos (``--noise phone:G``, ``phone.py``) of the test sets, at several strength
     python benchmarks/phone_eval.py run --methods models --only auto n2n-phone --out ...      # after n2n-phone changed
     python benchmarks/phone_eval.py run --methods bm3d --sets Kodak24 --out ...               # BM3D: slow, by set
     python benchmarks/phone_eval.py run --sets Kodak24 --gains 32 --limit 4 --out /tmp/p.jsonl   # a quick look
+    python benchmarks/phone_eval.py run --kind isp --sets Kodak24 McMaster --out docs/results/phone-eval-isp.jsonl
     python benchmarks/phone_eval.py table docs/results/phone-eval.jsonl              # the Markdown tables
 
 ``run`` appends one JSON line per (set, noise, method), replacing a line measured earlier for the
@@ -53,7 +54,7 @@ def run(a: argparse.Namespace) -> None:
     baselines = list(BASELINES) if a.methods in ("all", "baselines") else ["bm3d"] if a.methods == "bm3d" else []
     for set_name in a.sets:
         path = str(Path(a.data) / SETS[set_name])
-        noises = [None] if set_name == "PolyU" else [f"phone:{g:g}" for g in a.gains]
+        noises = [None] if set_name == "PolyU" else [f"{a.kind}:{g:g}" for g in a.gains]
         for noise in noises:
             specs = build_methods(baselines, noise, lambda: None, "")
             for m in models:
@@ -109,6 +110,12 @@ def main() -> None:
     r.add_argument("--data", default=str(DATA))
     r.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
     r.add_argument("--gains", nargs="+", type=float, default=list(GAINS))
+    r.add_argument(
+        "--kind",
+        choices=("phone", "isp"),
+        default="phone",
+        help="phone: the noise n2n-phone is trained on; isp: the same sensor through a nonlinear processor no model is trained on",
+    )
     r.add_argument("--limit", type=int)
     r.add_argument(
         "--methods",

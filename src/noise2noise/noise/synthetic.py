@@ -18,6 +18,9 @@ Conventions (Lehtinen et al. 2018, section 3 and the NVlabs code):
 * ``phone:G`` / ``phone:LO-HI`` / ``phone`` (= ``phone:3-200``) -- a smartphone's low-light noise at
   gain G: the camera pipeline at a phone pixel's noise levels, then the phone's own noise reduction
   (luma and chroma), sharpening and JPEG (``phone.py``): strong, coloured, correlated over 2-6 pixels.
+* ``isp:G`` / ``isp:LO-HI`` / ``isp`` -- the same phone sensor through a *nonlinear* image processor
+  (edge-aware demosaicing, bilateral or non-local-means noise reduction, clipping at black; ``isp.py``),
+  in no shipped model's training: a check of how the models carry over to processing they have not seen.
 * ``text:P`` -- random strings in random sizes, colours and positions until a fraction P of the
   pixels is covered. The Hershey fonts ship inside OpenCV, so nothing depends on system fonts.
 
@@ -30,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..config import NOISE_KINDS, NoiseConfig
-from . import camera, phone
+from . import camera, isp, phone
 
 __all__ = [
     "NOISE_KINDS",
@@ -38,6 +41,7 @@ __all__ = [
     "add_noise",
     "bernoulli",
     "camera_params",
+    "isp_params",
     "phone_params",
     "gaussian",
     "impulse",
@@ -113,9 +117,18 @@ def phone_params(cfg: NoiseConfig, rng: np.random.Generator) -> phone.PhoneParam
     return phone.PhoneParams.sample(rng, max(cfg.low, 0.1), max(cfg.high, 0.1))
 
 
+def isp_params(cfg: NoiseConfig, rng: np.random.Generator) -> isp.IspParams:
+    """A random phone, exposure and processor setting for ``isp:LO-HI``."""
+    return isp.IspParams.sample(rng, max(cfg.low, 0.1), max(cfg.high, 0.1))
+
+
 # noises made by a camera pipeline: (parameters for a spec, apply). A Noise2Noise pair shares the parameters
 # (one camera, one exposure) and draws the noise twice; ``apply(..., compress=False)`` skips the JPEG.
-PIPELINES = {"camera": (camera_params, camera.apply), "phone": (phone_params, phone.apply)}
+PIPELINES = {
+    "camera": (camera_params, camera.apply),
+    "phone": (phone_params, phone.apply),
+    "isp": (isp_params, isp.apply),
+}
 
 
 def add_noise(x: np.ndarray, cfg: NoiseConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
