@@ -24,9 +24,10 @@ def test_every_registry_entry_is_shipped_with_its_config():
     assert set(available_models()) == set(REGISTRY)
     for name in REGISTRY:
         ck = load_weights(registry_path(name))
-        noise = {"photo": "camera@0.6,gaussian:0-50@0.4", "phone": "phone@0.65,camera@0.2,gaussian:0-50@0.15"}.get(
-            name.split("-")[1], "gaussian:0-50"
-        )
+        noise = {
+            "photo": "camera@0.6,gaussian:0-50@0.4",
+            "phone": "phone@0.45,isp@0.25,camera@0.15,gaussian:0-50@0.15",
+        }.get(name.split("-")[1], "gaussian:0-50")
         assert ck.config.arch == "unet" and ck.meta["noise"] == noise
         assert ck.meta["training"]["target"] == ("noisy" if name.startswith("n2n") else "clean")
         card = json.loads(registry_path(name).with_suffix(".json").read_text())

@@ -123,7 +123,9 @@ def apply(rgb: np.ndarray, p: IspParams, rng: np.random.Generator, compress: boo
     h, w = x.shape[:2]
     xe = np.clip(np.pad(x, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge"), 0.0, 1.0).astype(np.float32)
     raw = _raw(xe, p.cam)
-    noisy_raw = raw + rng.standard_normal(raw.shape, np.float32) * np.sqrt(p.cam.shot * np.maximum(raw, 0.0) + p.cam.read)
+    noisy_raw = raw + rng.standard_normal(raw.shape, np.float32) * np.sqrt(
+        p.cam.shot * np.maximum(raw, 0.0) + p.cam.read
+    )
     clean = _develop(raw, p) @ _YCC.T
     noisy = _develop(noisy_raw, p) @ _YCC.T
     luma_sigma = float(np.std(noisy[..., 0] - clean[..., 0]))
