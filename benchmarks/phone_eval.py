@@ -114,7 +114,7 @@ def main() -> None:
         "--kind",
         choices=("phone", "isp"),
         default="phone",
-        help="phone: the noise n2n-phone is trained on; isp: the same sensor through a nonlinear processor no model is trained on",
+        help="phone: the phone noise of phone.py; isp: the same sensor through a nonlinear processor (isp.py)",
     )
     r.add_argument("--limit", type=int)
     r.add_argument(

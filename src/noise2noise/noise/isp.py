@@ -1,12 +1,13 @@
-"""A phone photo made end to end by a nonlinear image processor: for checking how models carry over.
+"""A phone photo made end to end by a nonlinear image processor (``--noise isp``).
 
-``phone.py`` (what ``n2n-phone`` is trained on) passes the sensor's noise through each stage of the
+``phone.py`` (most of what ``n2n-phone`` is trained on) passes the sensor's noise through each stage of the
 processing as a linear filter at the clean pixel's slope. A phone's image processor is not linear:
 its demosaicing follows edges, its noise reduction smooths where the picture is flat and keeps
 edges. ``isp:G`` runs the whole photo through such a processor, twice:
 once from the noisy raw and once from the clean raw, and adds the difference to the clean image (so
 the reference stays the picture and only the noise is processed, as in ``phone.apply``); then JPEG.
-No shipped model is trained on it. Each stage and its random parameter:
+Built as a held-out check of how models trained on ``phone.py`` carry over; ``n2n-phone`` has since
+seen it in training (docs/lab/phone.md). Each stage and its random parameter:
 
 1. **Sensor**: the phone's raw (``phone.PhoneParams``: colour matrix, white balance, shot + read
    noise at gain G, RGGB mosaic), clipped at full well and at the black level's pedestal (64 of

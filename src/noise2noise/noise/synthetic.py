@@ -19,8 +19,8 @@ Conventions (Lehtinen et al. 2018, section 3 and the NVlabs code):
   gain G: the camera pipeline at a phone pixel's noise levels, then the phone's own noise reduction
   (luma and chroma), sharpening and JPEG (``phone.py``): strong, coloured, correlated over 2-6 pixels.
 * ``isp:G`` / ``isp:LO-HI`` / ``isp`` -- the same phone sensor through a *nonlinear* image processor
-  (edge-aware demosaicing, bilateral or non-local-means noise reduction, clipping at black; ``isp.py``),
-  in no shipped model's training: a check of how the models carry over to processing they have not seen.
+  (edge-aware demosaicing, bilateral or non-local-means noise reduction, curves that bend the noise; ``isp.py``),
+  first a held-out check of how the models carry over, now part of ``n2n-phone``'s training mix.
 * ``text:P`` -- random strings in random sizes, colours and positions until a fraction P of the
   pixels is covered. The Hershey fonts ship inside OpenCV, so nothing depends on system fonts.
 
