@@ -93,11 +93,9 @@ def table(a: argparse.Namespace) -> None:
             )
         margin = ""
         if AUTO in by and "wavelet" in by:
-            best = [max(w["psnr"], v["psnr"]) for w, v in zip(by["wavelet"], by.get("wavelet-visu", by["wavelet"]))]
-            d = np.array([i["psnr"] for i in by[AUTO]]) - np.array(best)
-            ds = np.array([i["ssim"] for i in by[AUTO]]) - np.array(
-                [max(w["ssim"], v["ssim"]) for w, v in zip(by["wavelet"], by.get("wavelet-visu", by["wavelet"]))]
-            )
+            trio = list(zip(by[AUTO], by["wavelet"], by.get("wavelet-visu", by["wavelet"])))
+            # auto less the better wavelet of each image, in PSNR and in SSIM
+            d, ds = (np.array([a[k] - max(w[k], v[k]) for a, w, v in trio]) for k in ("psnr", "ssim"))
             below = int((d < 0).sum())
             margin = f"{d.mean():+.2f} dB / {d.min():+.2f} dB, {below} below; SSIM {ds.mean():+.3f} / {ds.min():+.3f}"
         print(f"| {s} | {noise} | " + " | ".join(cells) + f" | {margin} |")

@@ -62,13 +62,14 @@ def test_demosaicing_keeps_a_flat_colour_and_is_linear(method):
     assert np.allclose(P.demosaic(a + 2 * b, method), P.demosaic(a, method) + 2 * P.demosaic(b, method), atol=1e-5)
 
 
-def test_odd_sizes_grey_and_the_generator_decides_everything():
+@pytest.mark.parametrize("kind", ["phone", "isp"])  # isp.py: the same sensor, a nonlinear processor
+def test_odd_sizes_grey_and_the_generator_decides_everything(kind):
     for shape in [(33, 47, 3), (31, 20)]:
         x = np.full(shape, 0.5, np.float32)
-        a = add_noise(x, NoiseConfig.parse("phone"), np.random.default_rng(5))[0]
-        b = add_noise(x, NoiseConfig.parse("phone"), np.random.default_rng(5))[0]
+        a = add_noise(x, NoiseConfig.parse(kind), np.random.default_rng(5))[0]
+        b = add_noise(x, NoiseConfig.parse(kind), np.random.default_rng(5))[0]
         assert a.shape == shape and a.dtype == np.float32 and np.array_equal(a, b)
-    assert NoiseConfig.parse("phone") == NoiseConfig("phone", 3.0, 200.0)
+    assert NoiseConfig.parse(kind) == NoiseConfig(kind, 3.0, 200.0)
 
 
 def test_a_training_pair_is_one_phone_shot_twice():
