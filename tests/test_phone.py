@@ -1,12 +1,14 @@
 """The phone noise model: zero-mean, as strong as a low-light phone photo, correlated as its processing makes it."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from noise2noise.config import NoiseConfig
 from noise2noise.data.trainsets import SyntheticPairs
 from noise2noise.noise import phone as P
-from noise2noise.noise.synthetic import add_noise
+from noise2noise.noise.synthetic import PIPELINES, add_noise
 
 
 def params(gain=30.0, seed=0, **fixed):
@@ -62,7 +64,7 @@ def test_demosaicing_keeps_a_flat_colour_and_is_linear(method):
     assert np.allclose(P.demosaic(a + 2 * b, method), P.demosaic(a, method) + 2 * P.demosaic(b, method), atol=1e-5)
 
 
-@pytest.mark.parametrize("kind", ["phone", "isp"])  # isp.py: the same sensor, a nonlinear processor
+@pytest.mark.parametrize("kind", ["phone", "isp", "rawphone"])  # isp.py: a nonlinear processor; rawphone: none
 def test_odd_sizes_grey_and_the_generator_decides_everything(kind):
     for shape in [(33, 47, 3), (31, 20)]:
         x = np.full(shape, 0.5, np.float32)
@@ -70,6 +72,32 @@ def test_odd_sizes_grey_and_the_generator_decides_everything(kind):
         b = add_noise(x, NoiseConfig.parse(kind), np.random.default_rng(5))[0]
         assert a.shape == shape and a.dtype == np.float32 and np.array_equal(a, b)
     assert NoiseConfig.parse(kind) == NoiseConfig(kind, 3.0, 200.0)
+
+
+def test_rawphone_is_the_phone_sensor_without_the_phones_processing():
+    x = np.full((128, 128, 3), 0.4, np.float32)
+    cfg = NoiseConfig.parse("rawphone:40")
+    p = phone_params_for(cfg, 7)
+    assert (p.luma_nr, p.chroma_nr, p.sharpen, p.jpeg_quality) == (0.0, 0.0, 0.0, None)
+    processed = phone_params_for(NoiseConfig.parse("phone:40"), 7)
+    same = (p.cam.shot, p.cam.read, p.demosaic, p.binning) == (
+        processed.cam.shot,
+        processed.cam.read,
+        processed.demosaic,
+        processed.binning,
+    )
+    assert same and np.array_equal(p.cam.rgb2cam, processed.cam.rgb2cam)  # one sensor and exposure
+    y = add_noise(x, cfg, np.random.default_rng(7))[0]
+    assert len(np.unique(y)) > 1000  # not saved as an 8-bit JPEG
+    n = (y - x)[4:-4, 4:-4]
+    # noise reduction removes noise: the plain photo keeps more of it than the processed one at the same gain
+    blurred = P.apply(x, replace(processed, jpeg_quality=None, sharpen=0.0), np.random.default_rng(8)) - x
+    assert n.std() > blurred[4:-4, 4:-4].std()
+    assert abs(n.mean()) < 0.05 * n.std()  # zero-mean
+
+
+def phone_params_for(cfg, seed):
+    return PIPELINES[cfg.kind][0](cfg, np.random.default_rng(seed))
 
 
 def test_a_training_pair_is_one_phone_shot_twice():

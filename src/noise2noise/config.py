@@ -18,7 +18,18 @@ from typing import Any, Literal
 # ---- the lists of choices ---------------------------------------------------------------------
 
 ARCHS: tuple[str, ...] = ("unet", "unet-compact")  # paper U-Net (Table 2) | reference card's compact net
-NOISE_KINDS: tuple[str, ...] = ("gaussian", "poisson", "bernoulli", "impulse", "text", "camera", "phone", "isp", "none")
+NOISE_KINDS: tuple[str, ...] = (
+    "gaussian",
+    "poisson",
+    "bernoulli",
+    "impulse",
+    "text",
+    "camera",
+    "phone",
+    "isp",
+    "rawphone",
+    "none",
+)
 # noisy = Noise2Noise; clean = the supervised baseline; self = Neighbor2Neighbor from single noisy images
 TARGETS: tuple[str, ...] = ("noisy", "clean", "self")
 LOSSES: tuple[str, ...] = ("l2", "l1", "l0", "hdr")
@@ -97,7 +108,7 @@ class ModelConfig:
 
 # ---- noise --------------------------------------------------------------------------------------
 
-Kind = Literal["gaussian", "poisson", "bernoulli", "impulse", "text", "camera", "phone", "isp", "none"]
+Kind = Literal["gaussian", "poisson", "bernoulli", "impulse", "text", "camera", "phone", "isp", "rawphone", "none"]
 CAMERA_GAINS = (1.0, 120.0)  # `camera` alone: Brooks et al.'s range of shot noise (camera.py)
 PHONE_GAINS = (3.0, 200.0)  # `phone` alone: ISO x low-light digital gain of a phone sensor (phone.py)
 NOISE_LIMITS = {
@@ -109,6 +120,7 @@ NOISE_LIMITS = {
     "camera": (0.1, 1000.0),  # analog gain relative to base ISO
     "phone": (0.1, 1000.0),  # gain relative to a phone's base ISO
     "isp": (0.1, 1000.0),  # the same gain, through a nonlinear image processor (isp.py)
+    "rawphone": (0.1, 1000.0),  # the same gain, developed plainly: no noise reduction, sharpening or JPEG
     "none": (0.0, 0.0),  # the images are noisy already (training from single noisy photos)
 }
 
@@ -135,10 +147,10 @@ class NoiseConfig:
     @classmethod
     def parse(cls, spec: str) -> NoiseConfig:
         """Parse ``kind:value`` or ``kind:low-high`` (e.g. ``gaussian:25``, ``gaussian:0-50``);
-        ``camera`` alone is ``camera:1-120``, ``phone`` (and ``isp``) alone ``phone:3-200``."""
+        ``camera`` alone is ``camera:1-120``, ``phone`` (and ``isp``, ``rawphone``) alone ``phone:3-200``."""
         if spec.strip() == "camera":
             return cls("camera", *CAMERA_GAINS)
-        if spec.strip() in ("phone", "isp"):
+        if spec.strip() in ("phone", "isp", "rawphone"):
             return cls(spec.strip(), *PHONE_GAINS)  # type: ignore[arg-type]
         if spec.strip() in ("none", "none:0"):
             return cls("none", 0.0, 0.0)

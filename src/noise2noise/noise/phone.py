@@ -39,7 +39,7 @@ two ``apply`` calls with the same ``PhoneParams`` (one phone, one exposure) and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -97,6 +97,15 @@ class PhoneParams:
             demosaic="bilinear" if rng.random() < 0.3 else "mhc",
             binning=2 if rng.random() < 0.5 else 1,
         )
+
+
+def plain(p: PhoneParams) -> PhoneParams:
+    """The same phone and exposure developed plainly (``--noise rawphone``): stages 1-3 and binning only,
+    no noise reduction, sharpening or JPEG, as a raw converter with its noise reduction off renders a
+    phone's raw file (and as SIDD renders its sRGB photos): the sensor's noise at full strength, coloured
+    by demosaicing and the colour matrix, nearly white between neighbours after gradient-corrected
+    demosaicing."""
+    return replace(p, luma_nr=0.0, chroma_nr=0.0, sharpen=0.0, jpeg_quality=None)
 
 
 def _tone_slope(lin: np.ndarray) -> np.ndarray:

@@ -21,6 +21,10 @@ Conventions (Lehtinen et al. 2018, section 3 and the NVlabs code):
 * ``isp:G`` / ``isp:LO-HI`` / ``isp`` -- the same phone sensor through a *nonlinear* image processor
   (edge-aware demosaicing, bilateral or non-local-means noise reduction, curves that bend the noise; ``isp.py``),
   first a held-out check of how the models carry over, now part of ``n2n-phone``'s training mix.
+* ``rawphone:G`` / ``rawphone:LO-HI`` / ``rawphone`` -- the same phone sensor developed plainly: demosaicing,
+  white balance, colour matrix and tone curve, no noise reduction, sharpening or JPEG (``phone.plain``), as
+  a raw converter with its noise reduction off or SIDD's rendering makes it: strong, coloured, nearly white
+  between neighbours. Not in any model's training mix: a held-out check.
 * ``text:P`` -- random strings in random sizes, colours and positions until a fraction P of the
   pixels is covered. The Hershey fonts ship inside OpenCV, so nothing depends on system fonts.
 
@@ -42,6 +46,7 @@ __all__ = [
     "bernoulli",
     "camera_params",
     "isp_params",
+    "rawphone_params",
     "phone_params",
     "gaussian",
     "impulse",
@@ -122,12 +127,18 @@ def isp_params(cfg: NoiseConfig, rng: np.random.Generator) -> isp.IspParams:
     return isp.IspParams.sample(rng, max(cfg.low, 0.1), max(cfg.high, 0.1))
 
 
+def rawphone_params(cfg: NoiseConfig, rng: np.random.Generator) -> phone.PhoneParams:
+    """A random phone and exposure for ``rawphone:LO-HI``, developed without the phone's processing."""
+    return phone.plain(phone_params(cfg, rng))
+
+
 # noises made by a camera pipeline: (parameters for a spec, apply). A Noise2Noise pair shares the parameters
 # (one camera, one exposure) and draws the noise twice; ``apply(..., compress=False)`` skips the JPEG.
 PIPELINES = {
     "camera": (camera_params, camera.apply),
     "phone": (phone_params, phone.apply),
     "isp": (isp_params, isp.apply),
+    "rawphone": (rawphone_params, phone.apply),
 }
 
 
