@@ -9,6 +9,10 @@ Files are read as OpenCV reads them (``IMREAD_ANYDEPTH | IMREAD_ANYCOLOR``: 8/16
 stays grey, EXIF orientation applied, so the pixels are the upright photo). Images with an alpha
 channel are read with ``IMREAD_UNCHANGED`` (OpenCV applies no EXIF orientation there) and the alpha
 is passed through untouched. Outputs carry no EXIF, so what is written is the upright photo.
+
+HEIC/HEIF files (what iPhones and many Android phones save) are read and written with pillow-heif
+(the ``heif`` extra): the primary image, its rotation and mirroring applied, 8-bit or, for 10/12-bit
+files, 16-bit; written back as HEIC at ``jpeg_quality`` (10-bit where the image is 16-bit).
 """
 
 from __future__ import annotations
@@ -23,7 +27,10 @@ import numpy as np
 from .atomic import replacing
 from .config import MAX_PIXELS
 
-IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pnm")
+IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pnm", ".heic", ".heif")
+HEIF_EXTS = (".heic", ".heif")
+# ``ftyp`` brands of HEVC-coded HEIF (ISO/IEC 23008-12); AVIF's are left out (no AV1 decoder is shipped)
+HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1")
 MAX_FILE_BYTES = 2 << 30  # refuse to read larger files into memory
 os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(2**31))  # our own check is stricter
 
@@ -91,6 +98,8 @@ def format_ext(data: bytes) -> str | None:
         return ".png"
     if data[:2] == b"\xff\xd8":
         return ".jpg"
+    if is_heif(data):
+        return ".heic"
     try:
         with PILImage.open(io.BytesIO(data)) as im:
             return FORMAT_EXTS.get(im.format or "")
@@ -132,6 +141,8 @@ def probe(data: bytes) -> Header | None:
     """The size (and frame count, and whether it is grey + alpha) from the header alone: our own
     parser for PNG and JPEG, Pillow's header reader for the other formats; None if unknown. A TIFF
     whose samples are not 8/16-bit unsigned integers is refused here, naming its sample type."""
+    if is_heif(data):
+        return _heif_header(data)
     size = header_size(data)
     if size is not None:
         grey_alpha = data[:4] == b"\x89PNG" and len(data) > 25 and data[25] == 4  # PNG colour type 4
@@ -199,6 +210,8 @@ def decode_image(data: bytes, p: str = "image", max_pixels: int = MAX_PIXELS) ->
         )
     if head.frames > 1:
         raise ImageError(f"{p}: has {head.frames} frames or pages; only single images are denoised")
+    if is_heif(data):
+        return _decode_heif(data, p)
     buf = np.frombuffer(data, np.uint8)
     oriented = cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR  # applies EXIF orientation, drops alpha
     alpha = _may_have_alpha(data)
@@ -247,6 +260,76 @@ def _truncated(data: bytes) -> bool:
     return False
 
 
+def is_heif(data: bytes) -> bool:
+    """Whether the bytes are an HEVC-coded HEIF file (HEIC), by the brand of its ``ftyp`` box."""
+    return len(data) >= 12 and data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS
+
+
+def _heif():
+    try:
+        import pillow_heif
+    except ImportError:
+        raise ImageError("HEIC/HEIF files need pillow-heif: pip install 'noise2noise[heif]'") from None
+    return pillow_heif
+
+
+def _open_heif(data: bytes):
+    """The HEIF container, read lazily (nothing decoded yet); ``ImageError`` if it is not one."""
+    import io
+
+    heif = _heif()
+    try:
+        return heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=False)
+    except Exception as e:
+        raise ImageError(
+            f"not a readable HEIF image ({str(e).splitlines()[0] if str(e) else type(e).__name__})"
+        ) from None
+
+
+def _heif_header(data: bytes) -> Header:
+    f = _open_heif(data)
+    return Header(f.size[0], f.size[1], len(f), False)
+
+
+def _decode_heif(data: bytes, p: str) -> Image:
+    """The primary image of a HEIF file, upright, as OpenCV would hold it (BGR; alpha apart)."""
+    try:
+        pix = np.asarray(_open_heif(data))
+    except ImageError as e:
+        raise ImageError(f"{p}: {e}") from None
+    except Exception as e:
+        raise ImageError(f"{p}: not a readable HEIF image (corrupt or truncated: {type(e).__name__})") from None
+    if pix.ndim == 3 and pix.shape[2] == 1:
+        pix = pix[..., 0]
+    if pix.ndim == 2:
+        return Image(np.ascontiguousarray(pix))
+    if pix.shape[2] == 2:  # grey + alpha
+        return Image(np.ascontiguousarray(pix[..., 0]), np.ascontiguousarray(pix[..., 1]))
+    alpha = np.ascontiguousarray(pix[..., 3]) if pix.shape[2] == 4 else None
+    return Image(np.ascontiguousarray(pix[..., 2::-1]), alpha)
+
+
+def _encode_heif(image: Image, quality: int) -> bytes:
+    """HEIC bytes of ``image`` (8-bit, or 10-bit for a 16-bit image) at ``quality`` (1-100)."""
+    import io
+
+    heif = _heif()
+    pix = image.pixels
+    rgb = pix if pix.ndim == 2 else pix[..., 2::-1]
+    if image.alpha is not None:
+        rgb = np.dstack([np.dstack([rgb] * 3) if rgb.ndim == 2 else rgb, image.alpha])
+    mode = {2: "L", 3: "RGB", 4: "RGBA"}[rgb.shape[2] if rgb.ndim == 3 else 2] + (
+        ";16" if rgb.dtype == np.uint16 else ""
+    )
+    try:
+        f = heif.from_bytes(mode=mode, size=(rgb.shape[1], rgb.shape[0]), data=np.ascontiguousarray(rgb).tobytes())
+        buf = io.BytesIO()
+        f.save(buf, quality=int(quality))
+    except Exception as e:
+        raise ImageError(f"cannot encode a {pix.dtype} image of mode {mode} as HEIC ({e})") from None
+    return buf.getvalue()
+
+
 def png_grey_alpha(grey: np.ndarray, alpha: np.ndarray) -> bytes:
     """A grey + alpha PNG (colour type 4, 8 or 16 bits), which OpenCV cannot write."""
     import zlib
@@ -267,6 +350,8 @@ def encode_image(image: Image, ext: str, jpeg_quality: int = 95) -> bytes:
     """The bytes of ``image`` in the format of ``ext`` (one of ``IMAGE_EXTS``)."""
     if ext not in IMAGE_EXTS:
         raise ImageError(f"cannot write {ext or 'extension-less'} files; use one of {', '.join(IMAGE_EXTS)}")
+    if ext in HEIF_EXTS:
+        return _encode_heif(image, jpeg_quality)
     pix = image.pixels
     if image.alpha is not None:
         if pix.ndim == 2 and ext == ".png":  # grey stays grey
