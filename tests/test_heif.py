@@ -70,6 +70,18 @@ def test_denoise_writes_a_heic_for_a_heic(tmp_path, photo, tiny_weights, capsys)
     assert not (tmp_path / "out2" / "broken.heic").exists()
 
 
+def test_a_wide_gamut_photo_keeps_its_colour_description(tmp_path, photo, tiny_weights):
+    """An iPhone photo is Display P3: written back without saying so, it would be shown as sRGB."""
+    f = pillow_heif.from_bytes(mode="RGB", size=(photo.shape[1], photo.shape[0]), data=photo[..., ::-1].tobytes())
+    p3 = {"color_primaries": 12, "transfer_characteristics": 13, "matrix_coefficients": 6, "full_range_flag": 1}
+    f.save(tmp_path / "p3.heic", quality=95, nclx_profile=p3)
+    assert (
+        main(["denoise", str(tmp_path / "p3.heic"), "-o", str(tmp_path / "out"), "--weights", str(tiny_weights)]) == 0
+    )
+    written = pillow_heif.open_heif(tmp_path / "out" / "p3.heic").info["nclx_profile"]
+    assert written["color_primaries"] == 12
+
+
 def test_without_pillow_heif_the_error_says_what_to_install(tmp_path, photo, monkeypatch):
     write_image(tmp_path / "p.heic", Image(photo))
     real_import = builtins.__import__

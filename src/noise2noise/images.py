@@ -12,7 +12,8 @@ is passed through untouched. Outputs carry no EXIF, so what is written is the up
 
 HEIC/HEIF files (what iPhones and many Android phones save) are read and written with pillow-heif
 (the ``heif`` extra): the primary image, its rotation and mirroring applied, 8-bit or, for 10/12-bit
-files, 16-bit; written back as HEIC at ``jpeg_quality`` (10-bit where the image is 16-bit).
+files, 16-bit, with its colour description (a phone's Display P3 stays P3); written back as HEIC at
+``jpeg_quality`` (10-bit where the image is 16-bit) with that description.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class Image:
     pixels: np.ndarray
     alpha: np.ndarray | None = None
     meta: dict | None = None  # a denoised image: the model that made it (``Denoiser.denoise_image``)
+    colour: dict | None = None  # a HEIF file's colour description (ICC or nclx profile), written back with it
 
 
 def header_size(data: bytes) -> tuple[int, int] | None:
@@ -294,23 +296,27 @@ def _heif_header(data: bytes) -> Header:
 def _decode_heif(data: bytes, p: str) -> Image:
     """The primary image of a HEIF file, upright, as OpenCV would hold it (BGR; alpha apart)."""
     try:
-        pix = np.asarray(_open_heif(data))
+        f = _open_heif(data)
+        pix = np.asarray(f)
     except ImageError as e:
         raise ImageError(f"{p}: {e}") from None
     except Exception as e:
         raise ImageError(f"{p}: not a readable HEIF image (corrupt or truncated: {type(e).__name__})") from None
+    # a phone's wide-gamut photo (Display P3) says so here; its pixels are kept as they are, in that gamut
+    colour = {k: f.info[k] for k in ("icc_profile", "nclx_profile") if f.info.get(k)} or None
     if pix.ndim == 3 and pix.shape[2] == 1:
         pix = pix[..., 0]
     if pix.ndim == 2:
-        return Image(np.ascontiguousarray(pix))
+        return Image(np.ascontiguousarray(pix), colour=colour)
     if pix.shape[2] == 2:  # grey + alpha
-        return Image(np.ascontiguousarray(pix[..., 0]), np.ascontiguousarray(pix[..., 1]))
+        return Image(np.ascontiguousarray(pix[..., 0]), np.ascontiguousarray(pix[..., 1]), colour=colour)
     alpha = np.ascontiguousarray(pix[..., 3]) if pix.shape[2] == 4 else None
-    return Image(np.ascontiguousarray(pix[..., 2::-1]), alpha)
+    return Image(np.ascontiguousarray(pix[..., 2::-1]), alpha, colour=colour)
 
 
 def _encode_heif(image: Image, quality: int) -> bytes:
-    """HEIC bytes of ``image`` (8-bit, or 10-bit for a 16-bit image) at ``quality`` (1-100)."""
+    """HEIC bytes of ``image`` (8-bit, or 10-bit for a 16-bit image) at ``quality`` (1-100), with the
+    colour description it was read with."""
     import io
 
     heif = _heif()
@@ -324,7 +330,7 @@ def _encode_heif(image: Image, quality: int) -> bytes:
     try:
         f = heif.from_bytes(mode=mode, size=(rgb.shape[1], rgb.shape[0]), data=np.ascontiguousarray(rgb).tobytes())
         buf = io.BytesIO()
-        f.save(buf, quality=int(quality))
+        f.save(buf, quality=int(quality), **(image.colour or {}))
     except Exception as e:
         raise ImageError(f"cannot encode a {pix.dtype} image of mode {mode} as HEIC ({e})") from None
     return buf.getvalue()

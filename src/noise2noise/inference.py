@@ -231,7 +231,7 @@ class ImageMethods:
         ``meta`` names the model, and for an automatic choice the figures it was made on."""
         out, choice = self.denoise(check_array(image.pixels), progress)
         meta = choice.as_dict() if choice is not None else {"model": (self.meta or {}).get("name")}
-        return Image(out, self.resized_alpha(image.alpha), meta)
+        return Image(out, self.resized_alpha(image.alpha), meta, image.colour)
 
     def resized_alpha(self, alpha: np.ndarray | None) -> np.ndarray | None:
         if alpha is not None and self.config.resize is not None:

@@ -338,4 +338,4 @@ def merge_burst(
     )
     chw = merged.transpose(2, 0, 1)[None]
     pixels = postprocess(chw.mean(axis=1, keepdims=True) if grey else chw, images[ref].pixels.dtype.type)
-    return Merged(Image(pixels, images[ref].alpha, {"model": report["model"]}), report)
+    return Merged(Image(pixels, images[ref].alpha, {"model": report["model"]}, images[ref].colour), report)
