@@ -8,7 +8,7 @@ photos (``--noise phone:G``, ``phone.py``) of the test sets, at several strength
     python benchmarks/phone_eval.py run --methods bm3d --sets Kodak24 --out ...               # BM3D: slow, by set
     python benchmarks/phone_eval.py run --sets Kodak24 --gains 32 --limit 4 --out /tmp/p.jsonl   # a quick look
     python benchmarks/phone_eval.py run --kind isp --sets Kodak24 McMaster --out docs/results/phone-eval-isp.jsonl
-    python benchmarks/phone_eval.py run --kind rawphone --sets Kodak24 McMaster --out docs/results/phone-eval-rawphone.jsonl
+    python benchmarks/phone_eval.py run --kind rawphone --sets Kodak24 McMaster CBSD68 --out docs/results/phone-eval-rawphone.jsonl
     python benchmarks/phone_eval.py table docs/results/phone-eval.jsonl              # the Markdown tables
 
 ``run`` appends one JSON line per (set, noise, method), replacing a line measured earlier for the
