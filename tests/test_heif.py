@@ -97,3 +97,19 @@ def test_without_pillow_heif_the_error_says_what_to_install(tmp_path, photo, mon
     with pytest.raises(ImageError, match="pillow-heif"):
         write_image(tmp_path / "q.heic", Image(photo))
     assert not (tmp_path / "q.heic").exists()
+
+
+def test_the_api_answers_a_heic_as_n2n_denoise_writes_it(tmp_path, photo, tiny_weights):
+    pytest.importorskip("starlette", reason="the serve extra is not installed")
+    from starlette.testclient import TestClient
+
+    from noise2noise.serve.app import create_app
+    from noise2noise.serve.models import ModelPool
+
+    write_image(tmp_path / "a.heic", Image(photo))
+    assert main(["denoise", str(tmp_path / "a.heic"), "-o", str(tmp_path / "out"), "--weights", str(tiny_weights)]) == 0
+    client = TestClient(create_app(ModelPool(str(tiny_weights)), queue=1))
+    r = client.post("/api/denoise", files={"image": ("a.heic", (tmp_path / "a.heic").read_bytes())})
+    assert r.status_code == 200, r.text
+    assert r.content == (tmp_path / "out" / "a.heic").read_bytes()
+    assert 'filename="a-denoised.heic"' in r.headers["content-disposition"]
