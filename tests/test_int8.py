@@ -68,7 +68,7 @@ def test_int8_is_found_only_for_its_own_weights(tmp_path, tiny_weights):
 INT8_MODELS = {  # shipped model -> (calibration noise, probe noise) its report must name
     "n2n-gaussian": ("gaussian:0-50", "gaussian:2"),
     "n2n-photo": ("camera@0.6,gaussian:0-50@0.4", "camera:1-8"),
-    "n2n-phone": ("phone@0.45,isp@0.25,camera@0.15,gaussian:0-50@0.15", "phone:8-32"),
+    "n2n-phone": ("phone@0.35,rawphone@0.2,isp@0.15,camera@0.15,gaussian:0-50@0.15", "phone:8-32"),
 }
 
 

@@ -26,7 +26,7 @@ def test_every_registry_entry_is_shipped_with_its_config():
         ck = load_weights(registry_path(name))
         noise = {
             "photo": "camera@0.6,gaussian:0-50@0.4",
-            "phone": "phone@0.45,isp@0.25,camera@0.15,gaussian:0-50@0.15",
+            "phone": "phone@0.35,rawphone@0.2,isp@0.15,camera@0.15,gaussian:0-50@0.15",
         }.get(name.split("-")[1], "gaussian:0-50")
         assert ck.config.arch == "unet" and ck.meta["noise"] == noise
         assert ck.meta["training"]["target"] == ("noisy" if name.startswith("n2n") else "clean")
