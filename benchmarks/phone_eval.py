@@ -49,6 +49,19 @@ def write_rows(out: Path, rows: list[dict]) -> None:
     out.write_text("".join(json.dumps(r) + "\n" for r in [*kept, *rows]))
 
 
+def measure(
+    path: str, noise: str | None, models: list[str], baselines: list[str], limit: int | None = None, quiet: bool = False
+) -> dict[str, list[dict]]:
+    """Each method's per-image rows on the set at ``path`` under ``noise`` (``None``: its real pairs),
+    by the library's ``evaluate`` (``n2n eval --protocol uint8``'s inputs and seeds)."""
+    specs = build_methods(baselines, noise, lambda: None, "")
+    for m in models:
+        specs += build_methods(["model"], noise, lambda m=m: Denoiser.from_weights(model=m, tile=0), m)
+    results, _ = evaluate(path, specs, noise=noise, protocol="uint8", limit=limit, progress=not quiet)
+    keep = ("name", "psnr", "ssim", "noisy_psnr", "model")
+    return {r.method.split(" [")[0]: [{k: im[k] for k in keep if k in im} for im in r.images] for r in results}
+
+
 def run(a: argparse.Namespace) -> None:
     models = {"all": [AUTO, *CANDIDATES], "models": [AUTO, *CANDIDATES], "auto": [AUTO]}.get(a.methods, [])
     models = [m for m in models if not a.only or m in a.only]
@@ -57,19 +70,12 @@ def run(a: argparse.Namespace) -> None:
         path = str(Path(a.data) / SETS[set_name])
         noises = [None] if set_name == "PolyU" else [f"{a.kind}:{g:g}" for g in a.gains]
         for noise in noises:
-            specs = build_methods(baselines, noise, lambda: None, "")
-            for m in models:
-                specs += build_methods(["model"], noise, lambda m=m: Denoiser.from_weights(model=m, tile=0), m)
-            results, _ = evaluate(path, specs, noise=noise, protocol="uint8", limit=a.limit, progress=not a.quiet)
-            rows = []
-            for r in results:
-                row = {"set": set_name, "noise": noise or "real", "method": r.method.split(" [")[0]}
-                row["images"] = [
-                    {k: im[k] for k in ("name", "psnr", "ssim", "noisy_psnr", "model") if k in im} for im in r.images
-                ]
-                rows.append(row)
-            write_rows(Path(a.out), rows)
-            print(f"{set_name} {noise or 'real'}: done", flush=True)
+            by = measure(path, noise, models, baselines, a.limit, a.quiet)
+            label = noise or "real"
+            write_rows(
+                Path(a.out), [{"set": set_name, "noise": label, "method": m, "images": i} for m, i in by.items()]
+            )
+            print(f"{set_name} {label}: done", flush=True)
 
 
 def table(a: argparse.Namespace) -> None:

@@ -81,6 +81,17 @@ class CameraParams:
         return np.array([self.red_gain, 1.0, self.blue_gain]) * self.rgb_gain
 
 
+def srgb_to_linear(x: np.ndarray) -> np.ndarray:
+    """The sRGB transfer curve undone (IEC 61966-2-1): encoded values in [0, 1] -> linear light."""
+    return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
+
+
+def linear_to_srgb(lin: np.ndarray) -> np.ndarray:
+    """The sRGB transfer curve, odd-symmetric so that noise below black keeps its sign."""
+    a = np.abs(lin)
+    return np.sign(lin) * np.where(a <= 0.0031308, 12.92 * a, 1.055 * np.power(a, 1 / 2.4) - 0.055)
+
+
 def unprocess(rgb: np.ndarray, p: CameraParams) -> np.ndarray:
     """sRGB float HWC in [0, 1] -> linear raw RGGB mosaic HW (steps 1-4)."""
     x = np.clip(rgb.astype(np.float64), 0.0, 1.0)

@@ -76,7 +76,7 @@ class IspParams:
 
 def _raw(x: np.ndarray, cam: camera.CameraParams) -> np.ndarray:
     """The clean RGGB mosaic of the sRGB image ``x`` (HWC float, even sides) in the camera's linear raw."""
-    lin = np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
+    lin = camera.srgb_to_linear(x)
     cam_rgb = (lin @ cam.rgb2cam.T) / cam.gains
     raw = np.empty(x.shape[:2], np.float32)
     raw[0::2, 0::2], raw[0::2, 1::2] = cam_rgb[0::2, 0::2, 0], cam_rgb[0::2, 1::2, 1]
@@ -90,8 +90,7 @@ def _develop(raw: np.ndarray, p: IspParams) -> np.ndarray:
     u16 = np.round(np.clip((raw + PEDESTAL) / (1.0 + PEDESTAL), 0.0, 1.0) * 65535.0).astype(np.uint16)
     rgb = cv2.demosaicing(u16, cv2.COLOR_BayerBG2RGB_EA).astype(np.float32) / 65535.0  # R at (0, 0)
     rgb = (rgb * (1.0 + PEDESTAL) - PEDESTAL) * p.cam.gains @ np.linalg.inv(p.cam.rgb2cam).T
-    a = np.abs(rgb)
-    v = np.sign(rgb) * np.where(a <= 0.0031308, 12.92 * a, 1.055 * np.power(a, 1 / 2.4) - 0.055)
+    v = camera.linear_to_srgb(rgb)
     c = p.contrast
     return (0.5 + np.tanh(c * (v - 0.5)) / (2.0 * np.tanh(c / 2.0))).astype(np.float32)
 
