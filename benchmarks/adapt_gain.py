@@ -72,6 +72,8 @@ def grouped_row(groups: dict, noisy_dir: Path, adapted_out: Path, d: Path) -> di
                 "check": g.get("check"),
                 "held_out": [round(g["held_out_score_before"], 7), round(g["held_out_score_after"], 7)],
                 "significance": round(g["held_out_significance"], 2),
+                **({"sure_veto": round(g["sure_veto_significance"], 2)} if "sure_veto_significance" in g else {}),
+                **({"nearest_noise": g["pseudo_noise"][0]} if g.get("pseudo_noise") else {}),
             }
             for m, g in groups.items()
         },
@@ -146,6 +148,11 @@ row["kept_original"] = adapted["kept"]  # the held-out check found the adapted m
 row["held_out"] = [round(adapted["held_out_score_before"], 7), round(adapted["held_out_score_after"], 7)]
 row["gain_db"] = round(scores["adapted"]["psnr"] - scores["base"]["psnr"], 3)
 row["white_noise"] = adapted.get("white_noise")
+row["check"], row["significance"] = adapted.get("check"), round(adapted["held_out_significance"], 2)
+if "sure_veto_significance" in adapted:
+    row["sure_veto"] = round(adapted["sure_veto_significance"], 2)
+if adapted.get("pseudo_noise"):
+    row["nearest_noise"] = adapted["pseudo_noise"][0]
 # what `n2n denoise --adapt` gives the user: the adapted model, or the original where the check kept it
 row["user_gain_db"] = 0.0 if adapted["kept"] else row["gain_db"]
 print(json.dumps(row))

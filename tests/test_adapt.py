@@ -123,7 +123,7 @@ def test_on_correlated_noise_the_sure_check_decides_as_the_clean_image_would(tmp
     clean = np.stack([60 + 0.5 * xx, 80 + 0.4 * yy, 100 + 0.2 * (xx + yy)], axis=-1)
     cv2.imwrite(str(tmp_path / "c.png"), np.clip(clean + noise[:256, :256], 0, 255).astype(np.uint8))
     ck = load_checkpoint(str(tiny_weights))
-    adapted = adapt(ck, [tmp_path / "c.png"], steps=30, lr=1e-3, crop=128, progress=False, force=True)
+    adapted = adapt(ck, [tmp_path / "c.png"], steps=30, lr=1e-3, crop=128, progress=False, force=True, loss="ne2ne")
     info = adapted.meta["adapted"]
     assert not info["white_noise"] and info["check"] == "sure"
     noisy = torch.from_numpy(cv2.imread(str(tmp_path / "c.png"))[..., ::-1].astype(np.float32) / 255)
@@ -203,7 +203,7 @@ def test_when_the_check_keeps_the_original_the_usual_path_denoises(tmp_path, pho
 @pytest.mark.slow
 def test_clipped_noise_is_not_taken_at_the_checks_word(tmp_path, photo, tiny_weights):
     """8-bit files of heavy noise clip a large share of pixels: the noise is no longer zero-mean,
-    which the loss and the check both assume (the check once accepted a 1.3 dB loss there)."""
+    which the self-supervised loss and its check both assume (the check once accepted a 1.3 dB loss there)."""
     from noise2noise.adapt import MAX_CLIPPED, adapt
     from noise2noise.weights import load_checkpoint
 
@@ -211,5 +211,37 @@ def test_clipped_noise_is_not_taken_at_the_checks_word(tmp_path, photo, tiny_wei
     img = np.tile(photo, (2, 3, 1)).astype(np.float32) + rng.normal(0, 90, (96, 120, 3))
     cv2.imwrite(str(tmp_path / "c.png"), np.clip(img, 0, 255).astype(np.uint8))
     ck = load_checkpoint(str(tiny_weights))
-    info = adapt(ck, [tmp_path / "c.png"], steps=5, lr=1e-3, crop=64, progress=False).meta["adapted"]
+    info = adapt(ck, [tmp_path / "c.png"], steps=5, lr=1e-3, crop=64, progress=False, loss="ne2ne").meta["adapted"]
     assert info["clipped_share"] > MAX_CLIPPED and not info["white_noise"] and info["kept"]
+
+
+@pytest.mark.slow
+def test_noise_that_is_not_white_adapts_on_pseudo_pairs_of_the_noise_it_holds(tmp_path):
+    """The default on a colour photo with a phone's noise: pseudo-pairs (the model's output re-noised by
+    the nearest of its own training noises), judged on held-out pseudo-pairs with SURE's veto;
+    deterministic; a grey model has no colour noise to draw and keeps Neighbor2Neighbor."""
+    from noise2noise.adapt import adapt
+    from noise2noise.config import NoiseConfig
+    from noise2noise.model import ModelConfig, build_model
+    from noise2noise.noise.synthetic import add_noise
+    from noise2noise.weights import Checkpoint, load_weights, resolve
+
+    yy, xx = np.mgrid[:256, :256] / 256
+    clean = np.stack([0.2 + 0.6 * xx, 0.3 + 0.4 * yy, 0.5 + 0.3 * np.sin(9 * xx * yy)], axis=-1).astype(np.float32)
+    noisy = np.clip(add_noise(clean, NoiseConfig.parse("rawphone:32"), np.random.default_rng(0))[0], 0, 1)
+    cv2.imwrite(str(tmp_path / "p.png"), (noisy[..., ::-1] * 255).round().astype(np.uint8))
+    ck = load_weights(resolve(model="n2n-phone"))
+    runs = [adapt(ck, [tmp_path / "p.png"], steps=2, crop=128, progress=False, force=True) for _ in range(2)]
+    info = runs[0].meta["adapted"]
+    assert info["loss"] == "pseudo" and info["check"] == "pseudo" and not info["white_noise"]
+    nearest = info["pseudo_noise"]
+    assert [n["distance"] for n in nearest] == sorted(n["distance"] for n in nearest)
+    assert "sure_veto_significance" in info and np.isfinite(info["held_out_significance"])
+    a, b = (r.model.state_dict() for r in runs)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert any(not torch.equal(a[k], v) for k, v in ck.model.state_dict().items())  # it learnt something
+    grey_cfg = ModelConfig("unet-compact", in_channels=1, out_channels=1)
+    grey = Checkpoint(build_model(grey_cfg), grey_cfg, {"noise": "gaussian:25"}, "")
+    assert adapt(grey, [tmp_path / "p.png"], steps=1, crop=128, progress=False).meta["adapted"]["loss"] == "ne2ne"
+    with pytest.raises(ValueError, match="colour"):
+        adapt(grey, [tmp_path / "p.png"], steps=1, crop=128, progress=False, loss="pseudo")

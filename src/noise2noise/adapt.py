@@ -1,11 +1,10 @@
-"""Adapting a model to the user's own photos: a few steps of a self-supervised loss (Neighbor2Neighbor
-on white noise, SURE on any other) on random crops of the very images that are about to be denoised,
-then denoise them with the result.
+"""Adapting a model to the user's own photos: a few steps of a loss that needs no clean image, on random
+crops of the very images that are about to be denoised, then denoise them with the result.
 
 A safeguard: before and after, both models are scored on held-out crops of the same images; when
 the adapted model does not score better by more than three standard errors of the per-crop
 differences (the check's own scatter), the original is kept (the adaptation's ``kept`` says so).
-Which check depends on the noise, profiled first on a mosaic of the held-out crops
+Loss and check depend on the noise, profiled first on a mosaic of the held-out crops
 (``noise.profile.profile``):
 
 * **white noise**: Neighbor2Neighbor trains and the masked self-supervised check
@@ -13,21 +12,26 @@ Which check depends on the noise, profiled first on a mosaic of the held-out cro
   the hidden pixel's noise is independent of what the network sees: on correlated (camera) noise it
   favours models that keep part of the noise (it accepted a 1.6 dB loss on mild synthetic camera
   noise, and every variant tried was fooled or blind: docs/lab/adapt.md).
-* **any other noise** (correlated between neighbours or channels, changing with brightness): SURE
-  with the noise's covariance (``training.sure``) scores, the noise read from the held-out crops
-  (``noise.estimate``) in two ways that bracket it (``y`` less its plane on the flattest blocks
-  reads texture as noise, ``y`` less the model's output misses the slow noise the model keeps). The
-  adapted model is taken only when it is better under both readings: SURE's comparison is linear in
-  the covariance, so it is then better under any covariance between them. Neighbor2Neighbor (with
-  the stride below) still trains. Two losses built on the readings can train instead (``loss=``):
-  ``"sure"``, SURE itself, and ``"renoise"``, the original's output re-noised as read; each
-  alternates between the two readings, and neither gained where measured (docs/lab/adapt.md). A model
-  trained on the readings is never taken on their word (only with ``force``): one trained on SURE that
-  lost 1.0 dB on phone noise scored better than the original under the readings.
+* **any other noise** (correlated between neighbours or channels, changing with brightness; colour
+  models), by default (``loss="auto"``): **pseudo-pairs** (``training.pseudo``). The original's output
+  is the clean image; noise of the images' own kind is put on it: draws of the model's own training
+  mixture whose figures read as the held-out crops' do (``noise.match``). The adapted model learns the
+  images' content at their noise. The check: both models on held-out pseudo-pairs (the held-out
+  crops' outputs, re-noised with their own seed), and a veto from SURE with the noise's covariance
+  (``training.sure``), read from the held-out crops in two ways that bracket it
+  (``noise.estimate``): where SURE under either reading leans towards the adapted model being worse
+  (``SURE_VETO``), the original is kept. A veto, not a guarantee: SURE cannot confirm gains under
+  about 1 dB on 32 crops, and of four adaptations measured to lose 0.9-3.0 dB it found two.
+  Neighbor2Neighbor (``"ne2ne"``, with the stride below) and two losses built on the noise
+  readings (``"sure"``, SURE itself, and ``"renoise"``, the original's output re-noised as read) can
+  train instead, judged by SURE under both readings; none gained where measured, and a model trained
+  on the readings is never taken on their word (only with ``force``): one trained on SURE that lost
+  1.0 dB on phone noise scored better than the original under the readings.
 
 Where more than ``MAX_CLIPPED`` of the held-out pixels sit at the file's limits (clipped noise is not
-zero-mean: on 8-bit files with Gaussian sigma 50 the masked check accepted a 1.3 dB loss), the
-adapted model is never taken on the check's word: the original is kept unless ``force``.
+zero-mean: on 8-bit files with Gaussian sigma 50 the masked check accepted a 1.3 dB loss), a
+self-supervised adaptation is never taken on the check's word: the original is kept unless ``force``.
+Pseudo-pairs clip their noise as the files do and are exempt.
 
 Neighbor2Neighbor's pixel-shuffle stride (``pd``) is chosen from the noise itself by default (``"auto"``): the
 residual the model removes from the held-out crops is measured for correlation between adjacent
@@ -53,12 +57,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .config import parse_noise_mix
 from .data.folders import load_rgb
 from .data.trainsets import random_crop
 from .images import to_float
 from .noise.estimate import READINGS, bracket
+from .noise.match import match
 from .noise.profile import is_white, profile
 from .training.fit import fit
+from .training.pseudo import pseudo_loss, pseudo_scores, renoised
 from .training.selfsup import masked_score, ne2ne_loss, pixel_shuffle_down, residual_correlation
 from .training.sure import renoise_loss, sure_loss, sure_scores
 from .weights import Checkpoint
@@ -96,7 +103,7 @@ def adapt(
     pd: int | str = "auto",
     progress: bool = True,
     force: bool = False,
-    loss: str = "ne2ne",
+    loss: str = "auto",
 ) -> Checkpoint:
     """Fine-tune a copy of ``ckpt``'s model on ``paths`` with the self-supervised loss; returns it, or
     the original when the held-out check finds it no better (unless ``force``)."""
@@ -115,38 +122,40 @@ def adapt(
     correlation = residual_correlation(ckpt.model.eval(), held)
     if pd == "auto":  # stride 2 only for correlated noise, and only where the crop allows it
         pd = 2 if correlation > PD_CORRELATION and crop % (64 * 2) == 0 else 1
-    # white noise: the masked check; any other: SURE with the noise read from the held-out crops
-    sure = not is_white(noise)
-    check, trained = ("sure", loss) if sure else ("masked", "ne2ne")
-    readings = None
+    sure = not is_white(noise)  # white noise: Neighbor2Neighbor and the masked check
+    trained = _loss(loss, sure, ckpt.config.in_channels)
+    check = "pseudo" if trained == "pseudo" else "sure" if sure else "masked"
+    readings = draws = None
+    with torch.no_grad():
+        estimate = ckpt.model.eval()(held).float().clamp(0, 1)
     if sure:  # two readings that bracket the noise (noise.estimate)
-        with torch.no_grad():
-            readings = bracket(held, ckpt.model.eval()(held).float())
+        readings = bracket(held, estimate)
+    if trained == "pseudo":
+        draws = _pseudo_noise(ckpt, held_crops, estimate, rng)
     model = copy.deepcopy(ckpt.model).float().train()
 
     def step_batch() -> torch.Tensor:  # a batch drawn from the pool, as the model's channels
         pick = rng.choice(len(pool), size=batch, replace=len(pool) < batch)
         return _channels(to_float(pool[pick]), ckpt.config.in_channels)
 
-    objective = _objective(trained, ckpt.model, readings or [], g, gamma, pd)
+    objective = _objective(trained, ckpt.model, readings or [], [d for d, _ in draws or []], g, rng, gamma, pd)
     losses = fit(
         model, step_batch, objective, steps, lr, desc="adapting", hint="try a lower --adapt-lr", progress=progress
     )
-    before, after, z = _judge(ckpt.model, model.eval(), held, readings, pd, seed)
-    better = z > MIN_SIGNIFICANCE  # better by more than the check's own scatter over the held-out crops
+    judged = (held, estimate, draws, readings, seed) if draws else (held, readings, pd, seed)
+    before, after, z, veto = (_judge_pseudo if draws else _judge)(ckpt.model, model.eval(), *judged)
+    better = z > MIN_SIGNIFICANCE and not (veto is not None and veto < SURE_VETO)
     kept = not force and not (better and _sound(clipped, check, trained))
     info = {
-        "steps": steps,
-        "images": len(paths),
-        "seed": seed,
-        "lr": lr,
-        "pd": pd,
+        **{"steps": steps, "images": len(paths), "seed": seed, "lr": lr, "pd": pd},
         "residual_correlation": correlation,
         "noise": noise.as_dict(),
         "white_noise": white,
         "loss": trained,
         "check": check,
         **({"noise_readings": {r: n.as_dict() for r, n in zip(READINGS, readings)}} if readings else {}),
+        **({"pseudo_noise": [{"noise": d.describe(), "distance": round(x, 3)} for d, x in draws]} if draws else {}),
+        **({"sure_veto_significance": veto} if veto is not None else {}),
         "clipped_share": clipped,
         "first_loss": losses[0],
         "last_loss": losses[-1],
@@ -161,9 +170,32 @@ def adapt(
     return Checkpoint(final.eval(), ckpt.config, {**ckpt.meta, "adapted": info}, "")
 
 
-def _objective(loss: str, original, readings: list, g: torch.Generator, gamma: float, pd: int):
+def _pseudo_noise(ckpt: Checkpoint, held_crops: np.ndarray, estimate: torch.Tensor, rng) -> list:
+    """Draws of the model's own training mixture whose noise reads as the held-out crops' (``noise.match``,
+    on mosaics of the crops and of the original's output on them), with their distances."""
+    mix = parse_noise_mix(ckpt.meta.get("noise") or DEFAULT_MIX)
+    hwc = lambda m: np.ascontiguousarray(m.transpose(1, 2, 0))  # noqa: E731
+    return match(hwc(mosaic(held_crops)), hwc(mosaic(estimate.numpy().transpose(0, 2, 3, 1))), mix, rng)
+
+
+def _loss(loss: str, sure: bool, channels: int) -> str:
+    """The loss trained: ``auto`` is pseudo-pairs on noise that is not white (colour models), else
+    Neighbor2Neighbor; white noise always trains Neighbor2Neighbor (what the masked check judges)."""
+    if not sure:
+        return "ne2ne"
+    if loss == "auto":
+        return "pseudo" if channels == 3 else "ne2ne"
+    if loss == "pseudo" and channels != 3:
+        raise ValueError("the pseudo-pair adaptation draws colour noise: it adapts colour models only")
+    return loss
+
+
+def _objective(loss: str, original, readings: list, draws: list, g: torch.Generator, rng, gamma: float, pd: int):
     """The adaptation's loss as ``fit`` calls it; ``sure`` and ``renoise`` alternate between the two noise
     readings step by step."""
+    if loss == "pseudo":
+        frozen = copy.deepcopy(original).float().eval()
+        return lambda net, y, step: pseudo_loss(net, y, frozen, draws, rng)
     if loss == "sure":
         return lambda net, y, step: sure_loss(net, y, readings[step % 2], g)
     if loss == "renoise":
@@ -186,25 +218,42 @@ def _check_arguments(steps: int, lr: float, crop: int, pd: int | str, loss: str)
         raise ValueError(f"--adapt-lr must be a finite number >= 0, got {lr}")
 
 
-def _judge(original, adapted, held: torch.Tensor, readings, pd: int, seed: int) -> tuple[float, float, float]:
+def _judge(original, adapted, held: torch.Tensor, readings, pd: int, seed: int) -> tuple[float, float, float, None]:
     """The held-out check of both models: mean score before, after, and the adapted model's advantage in
     standard errors. With ``readings`` (noise that is not white; ``noise.estimate.bracket``): SURE under
     each, the least favourable kept (SURE's comparison is linear in the covariance, so better under both
     readings is better under any covariance between them); without: the masked check after the
-    pixel-shuffle."""
+    pixel-shuffle. No veto (the fourth value)."""
     if readings is not None:
         pairs = [[sure_scores(m, held, n, held, seed) for m in (original, adapted)] for n in readings]
         z, (b, a) = min(((significance(*p), p) for p in pairs), key=lambda t: t[0])
     else:
         b, a = (_scores(m, held, pd, seed) for m in (original, adapted))
         z = significance(b, a)
-    return float(b.mean()), float(a.mean()), z
+    return float(b.mean()), float(a.mean()), z, None
+
+
+def _judge_pseudo(original, adapted, held, estimate, draws, readings, seed: int):
+    """The held-out check of a pseudo-pair adaptation: both models on held-out pseudo-pairs (the
+    original's output on the held-out crops, re-noised by the matched draws with their own seed),
+    mean error before, after, the adapted model's advantage in standard errors; and SURE's least
+    favourable significance under the two noise readings, a veto where it leans towards the adapted
+    model being worse (``SURE_VETO``)."""
+    noisy = renoised(estimate, [d for d, _ in draws], np.random.default_rng(seed + 7))
+    b, a = (pseudo_scores(m, noisy, estimate) for m in (original, adapted))
+    veto = None
+    if readings is not None:
+        veto = min(significance(*[sure_scores(m, held, n, held, seed) for m in (original, adapted)]) for n in readings)
+    return float(b.mean()), float(a.mean()), significance(b, a), veto
 
 
 def _sound(clipped: float, check: str, loss: str) -> bool:
     """Whether the check's word can be taken: both checks rest on zero-mean noise (little clipped), and a
     model trained on the noise readings (sure, renoise) is not judged by them: trained to look good under
-    them, one that lost 1.0 dB looked better (docs/lab/adapt.md)."""
+    them, one that lost 1.0 dB looked better (docs/lab/adapt.md). Pseudo-pairs clip their noise as the
+    files do, so their check does not rest on zero-mean noise."""
+    if check == "pseudo":
+        return True
     return clipped <= MAX_CLIPPED and not (check == "sure" and loss != "ne2ne")
 
 
@@ -224,7 +273,10 @@ def _verdict(info: dict, better: bool) -> str:
             f"kept the original (trained on the noise readings, the {info['loss']} loss is not judged by them; "
             "--adapt-force overrides)"
         )
-    if info["check"] == "sure":
+    if info["check"] == "pseudo":
+        nearest = info["pseudo_noise"][0]
+        how = f"noise not white, read as {nearest['noise']} (distance {nearest['distance']:.2f}) -> pseudo-pairs; "
+    elif info["check"] == "sure":
         lo, hi = (np.mean(r["sigma_255"]) for r in (info["noise_readings"][k] for k in ("residual", "plane")))
         how = f"noise not white, read as sigma {lo:.1f}-{hi:.1f}/255 -> SURE; "
     else:
@@ -237,12 +289,25 @@ def _verdict(info: dict, better: bool) -> str:
     )
 
 
-LOSSES = ("ne2ne", "sure", "renoise")  # renoise: the original's output re-noised as read (training/sure.py)
+LOSSES = (
+    "auto",
+    "ne2ne",
+    "sure",
+    "renoise",
+    "pseudo",
+)  # renoise: the original's output re-noised as read (training/sure.py)
+# the noise drawn for pseudo-pairs when the weights do not say what they were trained on: the shipped
+# phone model's mixture, the widest of the shipped models'
+DEFAULT_MIX = "phone@0.35,rawphone@0.2,isp@0.15,camera@0.15,gaussian:0-50@0.15"
 HELD_OUT = 32  # crops kept apart to score the model before and after adapting
 # Share of held-out pixels clipped at 0 or 1 above which the noise is far from zero-mean: the loss and
 # the check both rest on zero-mean noise (8-bit files of Gaussian sigma 50 clip a quarter of Kodak24's
 # pixels, and the check then accepted a 1.3 dB loss; docs/lab/adapt.md)
 MAX_CLIPPED = 0.05
+# SURE's least favourable significance below which a pseudo-pair adaptation is not used: any lean towards
+# worse under either reading (it cannot confirm small gains, but the pseudo check cannot see the
+# original's own bias, which the pseudo-pairs carry into the adapted model)
+SURE_VETO = 0.0
 MIN_SIGNIFICANCE = 3.0  # the held-out improvement, in standard errors of its per-crop differences
 POOL = 1024  # at most this many training crops are kept (128 x 128 x 3 bytes each for 8-bit images: 48 MiB)
 # Residual correlation above which ``pd="auto"`` shuffles with stride 2, midway between what the

@@ -70,7 +70,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _add_adapt_arguments(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("adapting to these images (self-supervised, Neighbor2Neighbor)")
+    g = p.add_argument_group(
+        "adapting to these images (no clean image: Neighbor2Neighbor on white noise; on any other, pseudo-pairs, "
+        "the model's output with the nearest of its training noises on it)"
+    )
     g.add_argument(
         "--adapt",
         type=non_negative,
@@ -89,8 +92,8 @@ def _add_adapt_arguments(p: argparse.ArgumentParser) -> None:
         "--adapt-pd",
         type=_stride,
         default="auto",
-        help="pixel-shuffle stride for correlated real noise, 1 = off; auto: 2 when the noise the model "
-        "removes is correlated between neighbouring pixels (camera noise), else 1 (default: %(default)s)",
+        help="pixel-shuffle stride of the Neighbor2Neighbor loss (white noise, grey models), 1 = off; auto: 2 when "
+        "the noise the model removes is correlated between neighbouring pixels, else 1 (default: %(default)s)",
     )
     g.add_argument(
         "--seed", type=int, default=0, help="seed of the adaptation's crops and sub-sampling (default: %(default)s)"
