@@ -245,3 +245,21 @@ def test_noise_that_is_not_white_adapts_on_pseudo_pairs_of_the_noise_it_holds(tm
     assert adapt(grey, [tmp_path / "p.png"], steps=1, crop=128, progress=False).meta["adapted"]["loss"] == "ne2ne"
     with pytest.raises(ValueError, match="colour"):
         adapt(grey, [tmp_path / "p.png"], steps=1, crop=128, progress=False, loss="pseudo")
+
+
+@pytest.mark.parametrize("veto, used", [(-0.5, False), (0.5, True)])
+def test_sure_vetoes_a_pseudo_pair_adaptation_that_leans_worse(tmp_path, tiny_weights, monkeypatch, veto, used):
+    """The held-out pseudo-pairs cannot see the original's own bias, which the pseudo-pairs carry: a model
+    they find far better is still not used where SURE on the real crops leans towards it being worse."""
+    import noise2noise.adapt as A
+    from noise2noise.weights import load_checkpoint
+
+    rng = np.random.default_rng(0)
+    noise = rng.normal(0, 20, (129, 129, 3))
+    noise = (noise[1:, 1:] + noise[:-1, 1:] + noise[1:, :-1] + noise[:-1, :-1]) / 2  # neighbours share noise
+    cv2.imwrite(str(tmp_path / "c.png"), np.clip(120 + noise, 0, 255).astype(np.uint8))
+    monkeypatch.setattr(A, "_judge_pseudo", lambda *a: (1.0, 0.5, 10.0, veto))
+    info = A.adapt(load_checkpoint(str(tiny_weights)), [tmp_path / "c.png"], 1, crop=64, progress=False)
+    info = info.meta["adapted"]
+    assert info["check"] == "pseudo" and info["sure_veto_significance"] == veto
+    assert info["kept"] is not used
