@@ -125,11 +125,11 @@ def adapt(
     sure = not is_white(noise)  # white noise: Neighbor2Neighbor and the masked check
     trained = _loss(loss, sure, ckpt.config.in_channels)
     check = "pseudo" if trained == "pseudo" else "sure" if sure else "masked"
-    readings = draws = None
-    with torch.no_grad():
-        estimate = ckpt.model.eval()(held).float().clamp(0, 1)
+    estimate = readings = draws = None
     if sure:  # two readings that bracket the noise (noise.estimate)
-        readings = bracket(held, estimate)
+        with torch.no_grad():
+            out = ckpt.model.eval()(held).float()
+        readings, estimate = bracket(held, out), out.clamp(0, 1)  # pseudo-pairs: the output as a file holds it
     if trained == "pseudo":
         draws = _pseudo_noise(ckpt, held_crops, estimate, rng)
     model = copy.deepcopy(ckpt.model).float().train()
