@@ -42,13 +42,18 @@ ap.add_argument(
 a = ap.parse_args()
 
 
-def grouped_row(groups: dict, noisy_dir: Path, adapted_out: Path, d: Path) -> dict:
+def grouped_row(groups: dict, noisy_dir: Path, adapted_out: Path, d: Path, report: Path) -> dict:
     """``auto`` with several models: each model's verdict, and what the user gets, scored on the files
-    both runs wrote (the plain run and the adapted one, both ``--precision fp32``) against the clean set."""
+    both runs wrote (the plain run and the adapted one, both ``--precision fp32``) against the clean set;
+    with each model's own change on the images it was chosen for (``gain_db``, what the set's mean
+    gains from that model's adaptation alone, whatever the verdict: with ``--force`` every model's)."""
     base_out = d / "base"
     subprocess.run([*n2n, "denoise", str(noisy_dir), "-o", str(base_out), "--precision", "fp32", "--quiet"], check=True)
     clean = {Path(name).stem: x for name, x, _ in open_evalset(a.set, real=a.noise is None)}
-    scores = {}
+    # an adapted model is reported as "<model>-adapted"
+    files = json.loads(report.read_text())["files"]
+    chosen = {Path(f["input"]).stem: f["model"].removesuffix("-adapted") for f in files}
+    scores, per_image = {}, {}
     for label, folder in (("base", base_out), ("adapted", adapted_out)):
         ps, ss = [], []
         for stem, x in clean.items():
@@ -56,7 +61,14 @@ def grouped_row(groups: dict, noisy_dir: Path, adapted_out: Path, d: Path) -> di
             ps.append(psnr(out, x))
             ss.append(ssim(out, x))
         scores[label] = {"psnr": round(float(np.mean(ps)), 3), "ssim": round(float(np.mean(ss)), 4)}
+        per_image[label] = dict(zip(clean, ps))
     gain = round(scores["adapted"]["psnr"] - scores["base"]["psnr"], 3)
+
+    def own_gain(m: str) -> float:
+        return round(
+            sum(per_image["adapted"][k] - per_image["base"][k] for k in clean if chosen[k] == m) / len(clean), 3
+        )
+
     return {
         "set": a.set,
         "model": "auto",
@@ -73,13 +85,20 @@ def grouped_row(groups: dict, noisy_dir: Path, adapted_out: Path, d: Path) -> di
                 "held_out": [round(g["held_out_score_before"], 7), round(g["held_out_score_after"], 7)],
                 "significance": round(g["held_out_significance"], 2),
                 **({"sure_veto": round(g["sure_veto_significance"], 2)} if "sure_veto_significance" in g else {}),
+                **({"sure_by_reading": _rounded(g["sure_significance"])} if g.get("sure_significance") else {}),
                 **({"nearest_noise": g["pseudo_noise"][0]} if g.get("pseudo_noise") else {}),
+                "images": sum(v == m for v in chosen.values()),
+                "gain_db": own_gain(m),
             }
             for m, g in groups.items()
         },
         "kept_original": all(g["kept"] for g in groups.values()),
         "user_gain_db": gain,
     }
+
+
+def _rounded(z: dict) -> dict:
+    return {k: round(v, 2) for k, v in z.items()}
 
 
 n2n = [sys.executable, "-m", "noise2noise.cli"]
@@ -111,13 +130,14 @@ with tempfile.TemporaryDirectory() as d:
     ]
     subprocess.run(
         [*adapt, "--adapt-pd", str(a.pd), "--seed", str(a.seed), "--save-adapted", str(weights), "--quiet", *model]
+        + ["--json", str(Path(d) / "report.json")]
         + (["--adapt-force"] if a.force else []),
         check=True,
     )
     saved = sorted(Path(d).glob("adapted*.safetensors"))
     if saved != [weights]:  # auto chose several models: each adapted on its images, one file per model
         groups = {f.stem.removeprefix("adapted-"): load_weights(f).meta["adapted"] for f in saved}
-        row = grouped_row(groups, noisy_dir, Path(d) / "out", Path(d))
+        row = grouped_row(groups, noisy_dir, Path(d) / "out", Path(d), Path(d) / "report.json")
         print(json.dumps(row))
         sys.exit(0)
     adapted = load_weights(weights).meta["adapted"]
@@ -151,6 +171,7 @@ row["white_noise"] = adapted.get("white_noise")
 row["check"], row["significance"] = adapted.get("check"), round(adapted["held_out_significance"], 2)
 if "sure_veto_significance" in adapted:
     row["sure_veto"] = round(adapted["sure_veto_significance"], 2)
+    row["sure_by_reading"] = _rounded(adapted.get("sure_significance") or {})
 if adapted.get("pseudo_noise"):
     row["nearest_noise"] = adapted["pseudo_noise"][0]
 # what `n2n denoise --adapt` gives the user: the adapted model, or the original where the check kept it

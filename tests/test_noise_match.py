@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from noise2noise.config import NoiseConfig, parse_noise_mix
-from noise2noise.noise.match import Draw, distance, match
+from noise2noise.noise.match import Draw, distance, match, read
 from noise2noise.noise.profile import profile
 from noise2noise.noise.synthetic import add_noise, rawphone_params
 
@@ -51,3 +51,18 @@ def test_scaling_a_draw_scales_its_noise():
     g = Draw("gaussian", 20.0).scaled(1.5)
     assert g.params == pytest.approx(30.0)
     assert distance(profile(clean.transpose(2, 0, 1)), profile(clean.transpose(2, 0, 1))) == 0.0
+
+
+def test_the_coarse_share_tells_noise_smoothed_over_pixels_from_white_noise():
+    """Averaging 2x2 pixels halves white noise and keeps noise shared by the four: the share the
+    matching reads beside the finest-scale figures."""
+    import cv2
+
+    clean = scene(256)
+    rng = np.random.default_rng(6)
+    white = rng.normal(0, 0.04, clean.shape).astype(np.float32)
+    smooth = cv2.GaussianBlur(rng.normal(0, 0.12, clean.shape).astype(np.float32), (0, 0), 1.5)
+    w, s = read((clean + white).transpose(2, 0, 1)), read((clean + smooth).transpose(2, 0, 1))
+    assert 0.4 < w.coarse < 0.6
+    assert s.coarse > 0.75
+    assert distance(w, s) > distance(w.profile, s.profile)  # the coarse share adds to the distance
