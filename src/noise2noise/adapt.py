@@ -329,8 +329,9 @@ MAX_CLIPPED = 0.05
 SURE_VETO = -3.0
 # The farthest the nearest matched draw may read from the photos' noise (``noise.match.distance``: about one
 # scatter of the readings over all five figures) for pseudo-pairs to stand for them: farther, the model's
-# training noise does not describe these photos, and adapting on it lost 0.2-1.2 dB where measured
-# (nearest draws at 1.1-2.3; the gains' at 0.7-0.75: docs/lab/adapt.md)
+# training noise does not describe these photos: of the adaptations measured, all that lost 0.15-1.2 dB but
+# one had their nearest draw at 1.1-2.3, the four that gained 0.2-0.46 dB and were used at 0.7-0.95 (two
+# more gains, at 1.38 and 1.89, are refused by it: docs/lab/adapt.md)
 MAX_DISTANCE = 1.0
 VETO_READINGS = ("plane", "residual")  # the noise models SURE's veto is read under (see _judge_pseudo)
 MIN_SIGNIFICANCE = 3.0  # the held-out improvement, in standard errors of its per-crop differences
