@@ -246,9 +246,9 @@ def _judge_pseudo(original, adapted, held, estimate, draws, readings, seed: int)
     """The held-out check of a pseudo-pair adaptation: both models on held-out pseudo-pairs (the
     original's output on the held-out crops, re-noised by the matched draws with their own seed),
     mean error before, after, the adapted model's advantage in standard errors; and SURE's
-    significance on the real held-out crops under each noise model (``SURE_READINGS``: the two
-    readings of the crops' noise, and ``matched``, the drawn noise itself, read exactly off the
-    held-out pseudo-pairs), the veto the least of those that ``VETO_READINGS`` names."""
+    significance on the real held-out crops under each noise model (the two readings of the crops'
+    noise, ``READINGS``, and ``matched``, the drawn noise itself, read exactly off the held-out
+    pseudo-pairs; recorded only), the veto the least of those that ``VETO_READINGS`` names."""
     noisy = renoised(estimate, [d for d, _ in draws], np.random.default_rng(seed + 7))
     b, a = (pseudo_scores(m, noisy, estimate) for m in (original, adapted))
     models = dict(zip(READINGS, readings or []))
