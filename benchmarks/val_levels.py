@@ -28,6 +28,7 @@ ap.add_argument("weights", nargs="+")
 ap.add_argument("--noise", default="gaussian:5,gaussian:25,gaussian:50")
 ap.add_argument("--data", nargs="+", default=["../shared/data/train"], help="training folders (their held-out split)")
 ap.add_argument("--val-count", type=int, default=8)
+ap.add_argument("--saturation", type=float, default=1.0, help="score colour-boosted copies (this factor) of the crops")
 ap.add_argument("--json", help="write the table here")
 ap.add_argument("--figure", help="PNG: the first and last weights' outputs on --image at --sigma, side by side")
 ap.add_argument("--image", default="../shared/data/test/Kodak24/kodim01.png")
@@ -35,7 +36,7 @@ ap.add_argument("--sigma", type=float, default=50.0)
 a = ap.parse_args()
 
 _, val = split_validation(TrainConfig(data=a.data, val_count=a.val_count))
-validator = Validator(val, parse_noise_list(a.noise))
+validator = Validator(val, parse_noise_list(a.noise), saturation=a.saturation)
 rows = []
 for w in a.weights:
     mean = validator(load_weights(w).model)
@@ -43,7 +44,10 @@ for w in a.weights:
     print(f"{w}: mean {mean:.3f}  " + "  ".join(f"{k} {v:.3f}" for k, v in validator.levels.items()))
 if a.json:
     Path(a.json).write_text(
-        json.dumps({"noise": a.noise, "validation_images": [str(p) for p in val], "rows": rows}, indent=1)
+        json.dumps(
+            {"noise": a.noise, "saturation": a.saturation, "validation_images": [str(p) for p in val], "rows": rows},
+            indent=1,
+        )
     )
 
 if a.figure:

@@ -109,3 +109,41 @@ def test_a_noise_mixture_draws_each_kind_by_its_weight():
     assert 0.15 < changed < 0.35
     with pytest.raises(ValueError, match="positive"):
         parse_noise_mix("gaussian:25@0")
+
+
+def test_saturate_boosts_colour_around_each_pixels_grey_and_leaves_grey_alone():
+    from noise2noise.data.trainsets import saturate
+
+    x = np.random.default_rng(0).uniform(0.3, 0.7, (16, 16, 3)).astype(np.float32)
+    assert np.allclose(saturate(x, 1.0), x, atol=1e-6)
+    y = saturate(x, 1.5)  # 0.3-0.7 stays inside [0, 1] at 1.5x
+    assert np.allclose(y.mean(2), x.mean(2), atol=1e-6)
+    assert np.allclose(y - y.mean(2, keepdims=True), 1.5 * (x - x.mean(2, keepdims=True)), atol=1e-5)
+    grey = np.full((4, 4, 3), 0.4, np.float32)
+    assert np.array_equal(saturate(grey, 2.5), grey)
+    assert saturate(x, 10.0).min() >= 0 and saturate(x, 10.0).max() <= 1
+
+
+def test_training_crops_are_colour_boosted_only_as_often_as_asked():
+    def chroma(ds, i):
+        t = ds[i].target.numpy()
+        return float(np.abs(t - t.mean(0, keepdims=True)).mean())
+
+    imgs = images(2, (64, 64, 3))
+    imgs = [(im // 4 + 96).astype(np.uint8) for im in imgs]  # muted colours: the boost is not clipped away
+    plain = SyntheticPairs(imgs, NoiseConfig.parse("gaussian:0"), "clean", crop=32, seed=1)
+    always = SyntheticPairs(imgs, NoiseConfig.parse("gaussian:0"), "clean", crop=32, seed=1, saturate=1.0)
+    half = SyntheticPairs(imgs, NoiseConfig.parse("gaussian:0"), "clean", crop=32, seed=1, saturate=0.5)
+    off = SyntheticPairs(imgs, NoiseConfig.parse("gaussian:0"), "clean", crop=32, seed=1, saturate=0.0)
+    assert all(np.array_equal(plain[i].target, off[i].target) for i in range(5))  # 0: the stream of old runs
+    ratios = [chroma(always, i) / chroma(plain, i) for i in range(20)]
+    assert min(ratios) > 1.0 and max(ratios) < 2.5 + 1e-3
+    boosted = np.mean([chroma(half, i) > chroma(plain, i) * 1.001 for i in range(200)])
+    assert 0.35 < boosted < 0.65
+
+
+def test_saturate_is_a_probability():
+    from noise2noise.config import TrainConfig
+
+    with pytest.raises(ValueError, match="saturate is a probability"):
+        TrainConfig(saturate=1.5)

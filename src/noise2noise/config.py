@@ -251,6 +251,11 @@ class TrainConfig:
     input_quantize: float = option(
         0.0, "probability that a training input is clipped and rounded to 8 bits like a file"
     )
+    saturate: float = option(
+        0.0,
+        "probability that a clean training crop's colours are boosted 1-2.5x before the noise is drawn "
+        "(synthetic noise on the CPU loader), so strongly coloured fine texture is not taken for noise",
+    )
     val: list[str] | None = option(None, "validation folders (default: held-out training images)", nargs="+")
     val_count: int = option(8, "held-out training images for validation when --val is not given")
     val_noise: str = option(
@@ -312,6 +317,9 @@ class TrainConfig:
             raise ValueError("keep_every and clip_grad must be >= 0")
         if not 0.0 <= self.ema < 1.0:
             raise ValueError(f"ema must be in [0, 1), got {self.ema}")
+        for k in ("input_quantize", "saturate"):
+            if not 0.0 <= getattr(self, k) <= 1.0:
+                raise ValueError(f"{k} is a probability in [0, 1], got {getattr(self, k)}")
         if self.crop % 32:
             raise ValueError(f"crop must be a multiple of 32, got {self.crop}")
         if self.pd < 1 or self.gamma < 0:

@@ -115,15 +115,20 @@ def build_dataset(cfg: TrainConfig, train_paths: list[Path]) -> Dataset:
         return D.RealPairs(D.load_scenes(cfg.scenes), "scenes", cfg.crop, cfg.seed)
     noise = parse_noise_mix(cfg.noise)
     images = D.load_clean(train_paths, cfg.crop)
-    return D.SyntheticPairs(images, noise, cfg.target, cfg.crop, cfg.seed, input_quantize=cfg.input_quantize)
+    return D.SyntheticPairs(
+        images, noise, cfg.target, cfg.crop, cfg.seed, input_quantize=cfg.input_quantize, saturate=cfg.saturate
+    )
 
 
 class Validator:
     """Fixed-seed noisy copies of the validation images (at most 256x256 centre crops, for speed), at
     each of ``noises``; the score is the mean over the noises of their mean PSNR, and ``levels`` holds
-    each noise's own mean after every call."""
+    each noise's own mean after every call. ``saturation`` > 1 scores colour-boosted copies
+    (``data.trainsets.saturate``) of the same crops."""
 
-    def __init__(self, paths: list[Path], noises: NoiseConfig | list[NoiseConfig], size: int = 256) -> None:
+    def __init__(
+        self, paths: list[Path], noises: NoiseConfig | list[NoiseConfig], size: int = 256, saturation: float = 1.0
+    ) -> None:
         self.noises = [noises] if isinstance(noises, NoiseConfig) else list(noises)
         self.items = []  # (noise index, noisy CHW batch, clean HWC)
         for i, p in enumerate(paths):
@@ -131,6 +136,7 @@ class Validator:
             h, w = img.shape[:2]
             y0, x0 = max((h - size) // 2, 0), max((w - size) // 2, 0)
             clean = img[y0 : y0 + size, x0 : x0 + size]
+            clean = D.saturate(clean, saturation) if saturation != 1.0 else clean
             for k, noise in enumerate(self.noises):  # the first noise keeps the single-noise seeds
                 noisy, _ = add_noise(clean, noise, np.random.default_rng(i if k == 0 else [i, k]))
                 self.items.append((k, noisy.transpose(2, 0, 1)[None].copy(), clean))
@@ -174,14 +180,17 @@ def _batches(cfg: TrainConfig, train_paths: list[Path], start: int, rank: int, w
     """The batches from ``start`` on: made on the device (``data.devicesets``) or by a DataLoader."""
     mix = parse_noise_mix(cfg.noise)
     noise = mix[0][0]
-    cpu_only = cfg.pairs or cfg.scenes or len(mix) > 1  # real captures and mixtures come from the DataLoader
+    # real captures, mixtures and colour boosts come from the DataLoader
+    cpu_only = cfg.pairs or cfg.scenes or len(mix) > 1 or cfg.saturate > 0
     on_device = cfg.loader == "device" or (cfg.loader == "auto" and cfg.device.startswith("cuda"))
     if on_device and not cpu_only and noise.kind in DEVICE_NOISES:
         images = D.load_clean(train_paths, cfg.crop)
         db = DeviceBatches(images, noise, cfg.target, cfg.crop, cfg.batch, cfg.device, cfg.seed, cfg.input_quantize)
         return (db.batch(step, rank) for step in range(start, cfg.iterations))
     if cfg.loader == "device":
-        raise ValueError(f"--loader device takes synthetic {', '.join(DEVICE_NOISES)} noise; use --loader cpu")
+        raise ValueError(
+            f"--loader device takes one synthetic {', '.join(DEVICE_NOISES)} noise without --saturate; use --loader cpu"
+        )
     return _loader(build_dataset(cfg, train_paths), cfg, start, rank, world)
 
 
