@@ -288,6 +288,13 @@ def test_validation_at_several_noise_levels(tmp_path):
     assert both.levels["gaussian:5"] == pytest.approx(alone(identity))
     assert both.levels["gaussian:5"] > both.levels["gaussian:50"] + 15  # the identity "breaks" at 50
     assert mean == pytest.approx((both.levels["gaussian:5"] + both.levels["gaussian:50"]) / 2)
+    boosted = Validator(paths, NoiseConfig.parse("gaussian:5"), saturation=2.0)  # colour-boosted crops
+    for (_, _, plain), (_, _, vivid) in zip(alone.items, boosted.items):
+        assert vivid.min() >= 0 and vivid.max() <= 1
+        assert (
+            np.abs(vivid - vivid.mean(2, keepdims=True)).mean()
+            > 1.3 * np.abs(plain - plain.mean(2, keepdims=True)).mean()
+        )
     with pytest.raises(ValueError, match="twice"):
         TrainConfig(val_noise="gaussian:25,gaussian:25")
     with pytest.raises(ValueError, match="gaussian"):
