@@ -1,5 +1,5 @@
 """The thresholds that send an image to ``n2n-phone`` (``noise.profile``: ``HEAVY_SIGMA``,
-``PHONE_SPATIAL``, ``PHONE_CHANNELS``), scored on rows of ``benchmarks/auto_oracle.py run`` that hold
+``PHONE_SPATIAL``, ``PHONE_CHANNELS``, ``BEYOND_CAMERA``), scored on rows of ``benchmarks/auto_oracle.py run`` that hold
 every shipped model's PSNR, and searched over a grid.
 
     python benchmarks/auto_thresholds.py docs/results/auto-oracle-calibration.jsonl
@@ -29,18 +29,44 @@ def load(paths: list[str]) -> list[dict]:
     return [r for r in rows if "psnr" in r and all(m in r["psnr"] for m in (P.GAUSSIAN, P.PHOTO, P.PHONE))]
 
 
-def losses(rows: list[dict], sigma: float, spatial: float, channels: float) -> dict[str, float]:
-    """Mean loss against the oracle per noise (``camera:8``, ...) with the phone thresholds set."""
-    saved = P.HEAVY_SIGMA, P.PHONE_SPATIAL, P.PHONE_CHANNELS
-    P.HEAVY_SIGMA, P.PHONE_SPATIAL, P.PHONE_CHANNELS = sigma, spatial, channels
-    try:
-        per: dict[str, list[float]] = defaultdict(list)
-        for r in rows:
-            model, _ = P.choose(P.NoiseProfile(**r["profile"]))
-            per[r["noise"]].append(max(r["psnr"].values()) - r["psnr"][model])
-    finally:
-        P.HEAVY_SIGMA, P.PHONE_SPATIAL, P.PHONE_CHANNELS = saved
-    return {k: float(np.mean(v)) for k, v in per.items()}
+NAMES = ("HEAVY_SIGMA", "PHONE_SPATIAL", "PHONE_CHANNELS", "BEYOND_CAMERA")
+
+
+class Rows:
+    """The rows as arrays, so that a setting of the thresholds is scored in one pass: the part of
+    ``noise.profile.choose`` that does not depend on them (too small or no noise: the photo model;
+    white: the Gaussian model) is decided once, and ``is_phone`` is written out over arrays."""
+
+    def __init__(self, rows: list[dict]) -> None:
+        profiles = [P.NoiseProfile(**r["profile"]) for r in rows]
+        self.sigma, self.spatial, self.channels = (np.array([getattr(p, k) for p in profiles]) for k in NAMES_P)
+        self.noises = sorted({r["noise"] for r in rows}, key=lambda n: (family(n), float(n.split(":")[1])))
+        self.index = np.array([self.noises.index(r["noise"]) for r in rows])
+        best = np.array([max(r["psnr"].values()) for r in rows])
+        self.loss = {m: best - np.array([r["psnr"][m] for r in rows]) for m in (P.GAUSSIAN, P.PHOTO, P.PHONE)}
+        self.fixed = np.array([_fixed(p) for p in profiles], dtype=object)  # a model, or None: phone or photo
+        self.rows = rows
+
+    def choices(self, heavy: float, spatial: float, channels: float, beyond: float) -> np.ndarray:
+        shaped = (self.spatial >= spatial) | (self.channels >= channels) | (self.sigma >= beyond)
+        phone = (self.sigma >= heavy) & shaped & (self.spatial <= P.MAX_SPATIAL)
+        return np.where(self.fixed != None, self.fixed, np.where(phone, P.PHONE, P.PHOTO))  # noqa: E711
+
+    def losses(self, *values: float) -> dict[str, float]:
+        """Mean loss against the oracle per noise (``camera:8``, ...) with the thresholds ``NAMES`` set."""
+        pick = self.choices(*values)
+        loss = np.select([pick == m for m in self.loss], list(self.loss.values()))
+        total = np.bincount(self.index, loss, len(self.noises)) / np.bincount(self.index, minlength=len(self.noises))
+        return dict(zip(self.noises, total.tolist()))
+
+
+NAMES_P = ("sigma", "spatial", "channels")
+
+
+def _fixed(p: P.NoiseProfile) -> str | None:
+    if p.blocks == 0 or p.sigma < P.NO_NOISE:
+        return P.PHOTO
+    return P.GAUSSIAN if P.is_white(p) else None
 
 
 def family(noise: str) -> str:
@@ -62,27 +88,32 @@ def main() -> None:
     ap.add_argument("--hold", nargs="+", default=["camera"], help="noise families that may not lose more")
     ap.add_argument("--score", nargs="+", default=["camera", "phone", "isp", "rawphone"], help="families scored")
     a = ap.parse_args()
-    rows = load(a.files)
-    now = (P.HEAVY_SIGMA, P.PHONE_SPATIAL, P.PHONE_CHANNELS)
-    base = losses(rows, *now)
+    rows = Rows(load(a.files))
+    now = tuple(getattr(P, n) for n in NAMES)
+    in_force = [P.choose(P.NoiseProfile(**r["profile"]))[0] for r in rows.rows]
+    assert list(rows.choices(*now)) == in_force, "the array form of the rule differs from noise.profile.choose"
+    base = rows.losses(*now)
     base_mean, base_fam = score(base, a.score)
     grid = itertools.product(
-        np.arange(3, 10.01, 0.5) / 255, np.arange(0.30, 0.601, 0.025), [*np.arange(0.80, 0.971, 0.01), 1.01]
+        np.arange(3, 10.01, 0.5) / 255,
+        np.arange(0.30, 0.601, 0.025),
+        [*np.arange(0.80, 0.971, 0.01), 1.01],
+        [*np.arange(20, 40.1, 2) / 255, float("inf")],
     )
     best = None
     for s in grid:
-        per = losses(rows, *s)
+        per = rows.losses(*s)
         mean, fam = score(per, a.score)
         if any(fam.get(h, 0) > base_fam.get(h, 0) + 1e-9 for h in a.hold):
             continue
         if best is None or mean < best[0] - 1e-9:
             best = (mean, s, per, fam)
-    print(f"{len(rows)} rows; families: " + ", ".join(f"{k} {v:.3f}" for k, v in base_fam.items()))
-    fmt = "sigma {:.1f}/255, spatial {:.3f}, channels {:.2f}"
-    print(f"in force: {fmt.format(now[0] * 255, now[1], now[2])}: mean loss {base_mean:.4f}")
+    print(f"{len(rows.rows)} rows; families: " + ", ".join(f"{k} {v:.3f}" for k, v in base_fam.items()))
+    fmt = "sigma {:.1f}/255, spatial {:.3f}, channels {:.2f}, beyond camera {:.0f}/255"
+    print(f"in force: {fmt.format(now[0] * 255, now[1], now[2], now[3] * 255)}: mean loss {base_mean:.4f}")
     assert best is not None  # the rule in force always qualifies
     mean, s, per, fam = best
-    print(f"best holding {', '.join(a.hold)}: {fmt.format(s[0] * 255, s[1], s[2])}: mean loss {mean:.4f}")
+    print(f"best holding {', '.join(a.hold)}: {fmt.format(s[0] * 255, s[1], s[2], s[3] * 255)}: mean loss {mean:.4f}")
     print("| noise | loss in force | loss best |")
     print("|---|---:|---:|")
     for k in base:

@@ -74,6 +74,22 @@ def test_strong_phone_noise_goes_to_the_phone_model_and_strong_raw_camera_noise_
     assert pick(chw(raw)).model == PHOTO  # demosaiced and left alone: a camera's raw noise, however strong
 
 
+def test_noise_past_any_camera_gain_goes_to_the_phone_model_whatever_its_shape():
+    from noise2noise.noise.profile import BEYOND_CAMERA
+
+    raw, _ = add_noise(scene(), NoiseConfig.parse("camera:120"), np.random.default_rng(1))
+    assert pick(chw(raw)).model == PHOTO  # the photo model's strongest camera noise stays with it
+    n = np.random.default_rng(2).normal(0, 1, scene().shape).astype(np.float32)
+    smooth = cv2.GaussianBlur(n, (0, 0), 0.8)  # correlated over neighbours and coloured: a camera's shape
+    unit = profile(chw(scene() + smooth * 0.1)).sigma / 0.1  # the level the profile reads per unit of it
+    for level, model in ((0.7, PHOTO), (1.4, PHONE)):
+        noisy = scene() + smooth * (level * BEYOND_CAMERA / unit)
+        c = pick(chw(noisy))
+        assert c.model == model, (level, c)
+        assert (c.noise.sigma >= BEYOND_CAMERA) == (model == PHONE)
+    assert "past a camera's" in c.reason
+
+
 def test_a_clean_image_and_a_tiny_one_go_to_the_photo_model():
     assert pick(chw(scene())).model == PHOTO
     tiny = pick(chw(scene(20, 20)))

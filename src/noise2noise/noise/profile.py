@@ -65,17 +65,23 @@ GAUSSIAN, PHOTO, PHONE = "n2n-gaussian", "n2n-photo", "n2n-phone"
 # and left alone, ``camera.py``, reads 0.30-0.44; real phone photos measured near-white between
 # neighbours, residual correlation 0.07-0.17), or nearly all in luma (channel correlation at least
 # PHONE_CHANNELS: a phone's chroma noise reduction leaves the same noise in R, G and B, where a raw
-# camera's demosaiced noise keeps its own colour, 0.3-0.95). Spatial above MAX_SPATIAL is finer than
-# any noise (white noise reads 1.0): pixel-level texture or aliasing, left to the photo model. Weaker
-# noise goes to the photo model: PolyU's DSLR JPEGs read sigma 0.1-2.0/255. The thresholds come
-# from 960 noisy versions of 64 training photographs (40 CBSD432, 24 ImageNet500; camera gains
-# 2-120, phone gains 4-200, Gaussian sigma 2-10, clean), every model run on each, chosen on the
-# camera and phone rows where the loss against the best model is least without adding to it on
-# camera noise (``benchmarks/auto_oracle.py``; docs/lab/phone.md).
+# camera's demosaiced noise keeps its own colour, 0.3-0.95). It also takes any noise stronger than
+# BEYOND_CAMERA, whatever its shape: past the levels of the photo model's camera gains (1-120 read
+# at most 33.5/255 on the training photographs), where the phone model (gains up to 200) is ahead.
+# Spatial above MAX_SPATIAL is finer than any noise (white noise reads 1.0): pixel-level texture or
+# aliasing, left to the photo model. Weaker noise goes to the photo model: PolyU's DSLR JPEGs read
+# sigma 0.1-2.0/255. The thresholds come from 1,344 noisy versions of 64 training photographs (40
+# CBSD432, 24 ImageNet500; camera gains 2-120, phone gains 4-200, isp and rawphone gains 8-100,
+# Gaussian sigma 2-10, clean), every model run on each, chosen on the camera and phone-like rows
+# where the loss against the best model is least without adding to it on camera noise
+# (``benchmarks/auto_oracle.py``, ``benchmarks/auto_thresholds.py``; docs/lab/phone.md). The search's
+# PHONE_SPATIAL of 0.425 was not taken: its gain there was small (0.005 dB) and it sent more camera
+# noise to the phone model on the test photographs.
 HEAVY_SIGMA = 4.0 / 255
 PHONE_SPATIAL = 0.45
 PHONE_CHANNELS = 0.97
 MAX_SPATIAL = 1.5
+BEYOND_CAMERA = 34.0 / 255
 
 # Immerkaer (1996): [[1, -2, 1], [-2, 4, -2], [1, -2, 1]], whose output has variance 36 sigma^2 on white noise
 _K = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
@@ -196,7 +202,7 @@ def is_white(p: NoiseProfile) -> bool:
 def is_phone(p: NoiseProfile) -> bool:
     """Strong noise that a phone's processing shaped: whiter between neighbours than a raw demosaic's,
     or left in luma alone by chroma noise reduction."""
-    shaped = p.spatial >= PHONE_SPATIAL or p.channels >= PHONE_CHANNELS
+    shaped = p.spatial >= PHONE_SPATIAL or p.channels >= PHONE_CHANNELS or p.sigma >= BEYOND_CAMERA
     return p.sigma >= HEAVY_SIGMA and shaped and p.spatial <= MAX_SPATIAL
 
 
@@ -213,6 +219,8 @@ def choose(p: NoiseProfile) -> tuple[str, str]:
     if is_white(p):
         return GAUSSIAN, f"white noise ({figures})"
     if is_phone(p):
+        if p.spatial < PHONE_SPATIAL and p.channels < PHONE_CHANNELS:  # taken for its level alone
+            return PHONE, f"very strong noise, past a camera's at any gain the photo model saw ({figures})"
         return PHONE, f"strong noise, not white, of the kind a phone leaves in low light ({figures})"
     why = [
         what
