@@ -39,9 +39,12 @@ class Rows:
 
     def __init__(self, rows: list[dict]) -> None:
         profiles = [P.NoiseProfile(**r["profile"]) for r in rows]
-        self.sigma, self.spatial, self.channels = (np.array([getattr(p, k) for p in profiles]) for k in NAMES_P)
+        self.sigma, self.spatial, self.channels = (
+            np.array([getattr(p, k) for p in profiles]) for k in ("sigma", "spatial", "channels")
+        )
         self.noises = sorted({r["noise"] for r in rows}, key=lambda n: (family(n), float(n.split(":")[1])))
-        self.index = np.array([self.noises.index(r["noise"]) for r in rows])
+        where = {n: i for i, n in enumerate(self.noises)}
+        self.index = np.array([where[r["noise"]] for r in rows])
         best = np.array([max(r["psnr"].values()) for r in rows])
         self.loss = {m: best - np.array([r["psnr"][m] for r in rows]) for m in (P.GAUSSIAN, P.PHOTO, P.PHONE)}
         self.fixed = np.array([_fixed(p) for p in profiles], dtype=object)  # a model, or None: phone or photo
@@ -58,9 +61,6 @@ class Rows:
         loss = np.select([pick == m for m in self.loss], list(self.loss.values()))
         total = np.bincount(self.index, loss, len(self.noises)) / np.bincount(self.index, minlength=len(self.noises))
         return dict(zip(self.noises, total.tolist()))
-
-
-NAMES_P = ("sigma", "spatial", "channels")
 
 
 def _fixed(p: P.NoiseProfile) -> str | None:
